@@ -1,0 +1,176 @@
+"""Loading and validating MNIST (bundled npz, any Keras-layout npz, IDX files), rescaling and one-hot.
+
+The notebook's steps 1, 4 and 5. ``numpy.load`` always runs with ``allow_pickle=False``: an npz holding
+pickled objects is refused, never unpickled.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_gui.errors import DataError
+from mnist_gui.paths import resource_path
+
+log = logging.getLogger(__name__)
+
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+IDX_NAMES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+NUM_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class Mnist:
+    """The four MNIST arrays as shipped: uint8 images (N, 28, 28), uint8 labels (N,)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str = ""
+
+    def limited(self, n: int | None) -> Mnist:
+        """The first ``n`` training and test images (for quick runs); ``None`` keeps all."""
+        if n is None:
+            return self
+        return Mnist(self.x_train[:n], self.y_train[:n], self.x_test[:n], self.y_test[:n], self.source)
+
+
+def bundled_path() -> Path:
+    return resource_path("mnist.npz")
+
+
+def keras_cache_path() -> Path:
+    return Path(os.path.expanduser("~")) / ".keras" / "datasets" / "mnist.npz"
+
+
+def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:
+    """Load MNIST from ``path`` (an npz or a folder of IDX files), else the bundled copy, else Keras' cache.
+
+    Raises :class:`DataError` saying exactly what is wrong.
+    """
+    if path is not None:
+        p = Path(path)
+        if not p.exists():
+            raise DataError(f"{p}: no such file or folder")
+        data = _load_idx_dir(p) if p.is_dir() else _load_npz(p)
+        return _validated(data, str(p))
+    for candidate in (bundled_path(), keras_cache_path()):
+        if candidate.is_file():
+            return _validated(_load_npz(candidate), str(candidate))
+    return _validated(_download_fallback(), "keras.datasets.mnist")
+
+
+def _download_fallback() -> dict[str, np.ndarray]:
+    log.warning("bundled MNIST missing; trying keras.datasets.mnist.load_data()")
+    try:
+        from keras.datasets import mnist  # noqa: PLC0415  (only as a last resort: it downloads)
+
+        (xt, yt), (xs, ys) = mnist.load_data()
+    except Exception as exc:  # network, TF missing, … all mean the same to the user
+        raise DataError(f"the bundled MNIST ({bundled_path()}) is missing and downloading it failed: {exc}") from exc
+    return {"x_train": xt, "y_train": yt, "x_test": xs, "y_test": ys}
+
+
+def _load_npz(p: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            missing = [k for k in KEYS if k not in z.files]
+            if missing:
+                raise DataError(f"{p}: missing arrays {', '.join(missing)} (found: {', '.join(z.files) or 'none'})")
+            return {k: z[k] for k in KEYS}
+    except DataError:
+        raise
+    except PermissionError as exc:
+        raise DataError(f"{p}: permission denied") from exc
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise DataError(f"{p}: holds pickled Python objects, which are refused for safety") from exc
+        raise DataError(f"{p}: not a valid npz file ({exc})") from exc
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{p}: not a valid npz file or truncated ({exc})") from exc
+
+
+def _find_idx(folder: Path, stem: str) -> Path:
+    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    raise DataError(f"{folder}: {stem}[.gz] not found (an IDX folder needs all four MNIST files)")
+
+
+def _load_idx_dir(folder: Path) -> dict[str, np.ndarray]:
+    try:
+        return {k: read_idx(_find_idx(folder, stem)) for k, stem in IDX_NAMES.items()}
+    except PermissionError as exc:
+        raise DataError(f"{folder}: permission denied") from exc
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read one IDX file (optionally gzipped), checking magic number, dimensions and length."""
+    try:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as exc:
+        if isinstance(exc, PermissionError):
+            raise DataError(f"{path}: permission denied") from exc
+        raise DataError(f"{path}: cannot read ({exc})") from exc
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] not in (1, 3):
+        raise DataError(f"{path}: bad IDX magic number (expected unsigned-byte data with 1 or 3 dimensions)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: truncated IDX header")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(dims))
+    if len(raw) - header != expected:
+        raise DataError(f"{path}: IDX length mismatch: header says {expected} bytes of data, file has {len(raw) - header}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _validated(d: dict[str, np.ndarray], source: str) -> Mnist:
+    for split in ("train", "test"):
+        x, y = d[f"x_{split}"], d[f"y_{split}"]
+        if x.ndim != 3 or x.shape[1:] != (28, 28):
+            raise DataError(f"{source}: x_{split} has shape {x.shape}; expected (N, 28, 28)")
+        if y.ndim != 1:
+            raise DataError(f"{source}: y_{split} has shape {y.shape}; expected (N,)")
+        if len(x) != len(y):
+            raise DataError(f"{source}: x_{split} has {len(x)} images but y_{split} has {len(y)} labels")
+        if len(x) == 0:
+            raise DataError(f"{source}: the {split} split is empty")
+        if x.dtype != np.uint8:
+            if not np.issubdtype(x.dtype, np.number) or x.min() < 0 or x.max() > 255:
+                raise DataError(f"{source}: x_{split} has dtype {x.dtype}; expected uint8 pixels 0-255")
+            x = x.astype(np.uint8)
+        if not np.issubdtype(y.dtype, np.integer):
+            raise DataError(f"{source}: y_{split} has dtype {y.dtype}; expected integer labels")
+        if y.min() < 0 or y.max() > 9:
+            raise DataError(f"{source}: y_{split} has labels outside 0-9 (min {y.min()}, max {y.max()})")
+        d[f"x_{split}"], d[f"y_{split}"] = x, y.astype(np.uint8)
+    log.info("loaded MNIST from %s: %d train, %d test", source, len(d["x_train"]), len(d["x_test"]))
+    return Mnist(d["x_train"], d["y_train"], d["x_test"], d["y_test"], source)
+
+
+def rescale(x: np.ndarray) -> np.ndarray:
+    """Pixels 0-255 → float32 in [0, 1] (the notebook's step 4)."""
+    return x.astype(np.float32) / np.float32(255.0)
+
+
+def one_hot(y: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Integer labels → float32 one-hot rows (the notebook's step 5, ``to_categorical``)."""
+    y = np.asarray(y, dtype=np.int64)
+    out = np.zeros((len(y), num_classes), dtype=np.float32)
+    out[np.arange(len(y)), y] = 1.0
+    return out

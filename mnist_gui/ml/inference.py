@@ -1,0 +1,133 @@
+"""TensorFlow-free inference: a numpy forward pass over a copy of the MLP's weights (dropout off).
+
+Every ``.keras`` the app writes gets a ``.weights.npz`` beside it (see ``model_io``), so a predictor
+loads in milliseconds without importing TensorFlow, and equals Keras' output within 1e-5.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mnist_gui.errors import ModelError
+from mnist_gui.paths import default_model_path
+
+log = logging.getLogger(__name__)
+
+INPUT_DIM = 784
+NUM_CLASSES = 10
+
+
+def weights_path_for(model_path: str | os.PathLike[str]) -> Path:
+    """``best.keras`` → ``best.weights.npz``."""
+    p = Path(model_path)
+    return p.with_name(p.stem + ".weights.npz")
+
+
+class NumpyPredictor:
+    """Dense-relu stack ending in softmax, evaluated with numpy. Thread-safe: weights are read-only."""
+
+    def __init__(self, kernels: list[np.ndarray], biases: list[np.ndarray], name: str = "") -> None:
+        if not kernels or len(kernels) != len(biases):
+            raise ModelError("weights: need matching kernels and biases for at least one layer")
+        fan_in = INPUT_DIM
+        for i, (k, b) in enumerate(zip(kernels, biases)):
+            if k.ndim != 2 or k.shape[0] != fan_in or b.shape != (k.shape[1],):
+                raise ModelError(f"weights: layer {i} has kernel {k.shape} and bias {b.shape}; expected ({fan_in}, n) and (n,)")
+            fan_in = k.shape[1]
+        if fan_in != NUM_CLASSES:
+            raise ModelError(f"weights: the model outputs {fan_in} classes; expected {NUM_CLASSES}")
+        self.kernels = [np.array(k, dtype=np.float32, copy=True) for k in kernels]
+        self.biases = [np.array(b, dtype=np.float32, copy=True) for b in biases]
+        for a in self.kernels + self.biases:
+            a.setflags(write=False)
+            if not np.all(np.isfinite(a)):
+                raise ModelError("weights: contain NaN or infinity")
+        self.name = name
+        self.meta: dict[str, str] = {}
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """``(N, 28, 28)`` (or ``(28, 28)`` / ``(N, 784)``) float32 in [0, 1], ink = 1 → ``(N, 10)`` probabilities."""
+        x = np.asarray(batch, dtype=np.float32)
+        if x.shape == (28, 28):
+            x = x[None]
+        x = x.reshape(len(x), -1)
+        if x.shape[1] != INPUT_DIM:
+            raise ValueError(f"expected images of 28x28 = 784 pixels, got {x.shape[1]}")
+        last = len(self.kernels) - 1
+        for i, (k, b) in enumerate(zip(self.kernels, self.biases)):
+            x = x @ k
+            x += b
+            if i < last:
+                np.maximum(x, 0.0, out=x)
+        x -= x.max(axis=1, keepdims=True)
+        np.exp(x, out=x)
+        x /= x.sum(axis=1, keepdims=True)
+        return x
+
+    def save(self, path: str | os.PathLike[str], **meta: str) -> None:
+        """Write the weights as a plain npz (atomic). ``meta`` strings (e.g. the .keras sha256) go along."""
+        from mnist_gui.atomic import atomic_path  # noqa: PLC0415
+
+        arrays: dict[str, np.ndarray] = {}
+        for i, (k, b) in enumerate(zip(self.kernels, self.biases)):
+            arrays[f"kernel_{i}"] = k
+            arrays[f"bias_{i}"] = b
+        for key, value in meta.items():
+            arrays[f"meta_{key}"] = np.array(value)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> NumpyPredictor:
+        p = Path(path)
+        kernels, biases = [], []
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                i = 0
+                while f"kernel_{i}" in z.files:
+                    kernels.append(z[f"kernel_{i}"])
+                    biases.append(z[f"bias_{i}"])
+                    i += 1
+                meta = {k[5:]: str(z[k]) for k in z.files if k.startswith("meta_")}
+        except FileNotFoundError as exc:
+            raise ModelError(f"{p}: no such weights file") from exc
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+            raise ModelError(f"{p}: not a valid weights file ({exc})") from exc
+        predictor = cls(kernels, biases, name=p.name)
+        predictor.meta = meta
+        return predictor
+
+    @classmethod
+    def from_keras(cls, model: object, name: str = "") -> NumpyPredictor:
+        """Copy the Dense weights of a Keras MLP (``model.layers``) into a predictor."""
+        kernels, biases = [], []
+        for layer in model.layers:  # type: ignore[attr-defined]
+            kind = type(layer).__name__
+            if kind == "Dense":
+                k, b = layer.get_weights()
+                act = getattr(layer.activation, "__name__", "")
+                kernels.append(k)
+                biases.append(b)
+                expected = "softmax" if layer is model.layers[-1] else "relu"  # type: ignore[attr-defined]
+                if act != expected:
+                    raise ModelError(f"layer {layer.name}: activation {act!r}, expected {expected!r}")
+            elif kind not in ("Flatten", "Dropout", "InputLayer"):
+                raise ModelError(f"layer {layer.name} ({kind}) is not part of an MNIST MLP this app can run")
+        return cls(kernels, biases, name=name)
+
+
+def load_predictor(model_path: str | os.PathLike[str]) -> NumpyPredictor:
+    """The numpy predictor for a ``.keras`` file the app wrote (from its ``.weights.npz`` sidecar)."""
+    return NumpyPredictor.load(weights_path_for(model_path))
+
+
+def load_default_predictor() -> NumpyPredictor:
+    """Predictor for the pretrained model shipped in ``resources/``."""
+    predictor = load_predictor(default_model_path())
+    predictor.name = "default"
+    return predictor

@@ -1,0 +1,138 @@
+"""Loading MNIST from the bundle, npz files and IDX folders; every bad input gives a clear DataError."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_gui.errors import DataError
+from mnist_gui.ml.data import IDX_NAMES, load_mnist, one_hot, rescale
+from tests.conftest import save_npz
+
+
+def _idx_bytes(a: np.ndarray) -> bytes:
+    header = bytes([0, 0, 8, a.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in a.shape)
+    return header + a.astype(np.uint8).tobytes()
+
+
+def _write_idx_dir(folder: Path, arrays: dict[str, np.ndarray], gz: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, stem in IDX_NAMES.items():
+        data = _idx_bytes(arrays[key])
+        if gz:
+            (folder / (stem + ".gz")).write_bytes(gzip.compress(data))
+        else:
+            (folder / stem).write_bytes(data)
+    return folder
+
+
+def test_bundled_mnist_matches_the_original(mnist):
+    assert mnist.x_train.shape == (60000, 28, 28) and mnist.x_test.shape == (10000, 28, 28)
+    assert mnist.x_train.dtype == np.uint8
+    assert list(mnist.y_train[:10]) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert list(mnist.y_test[:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert hashlib.sha256(mnist.x_test.tobytes()).hexdigest() == "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"
+    assert np.bincount(mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_rescale_and_one_hot():
+    x = np.array([[0, 255], [51, 102]], dtype=np.uint8)
+    r = rescale(x)
+    assert r.dtype == np.float32 and r.max() == 1.0 and r[1, 0] == pytest.approx(0.2)
+    oh = one_hot(np.array([5, 0, 9]))
+    assert oh.shape == (3, 10) and oh.dtype == np.float32
+    assert oh[0].tolist() == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert oh.sum(axis=1).tolist() == [1, 1, 1]
+
+
+def _small(mnist, n=50):
+    return {"x_train": mnist.x_train[:n], "y_train": mnist.y_train[:n], "x_test": mnist.x_test[:n], "y_test": mnist.y_test[:n]}
+
+
+def test_load_npz_path(tmp_path, mnist):
+    p = save_npz(tmp_path / "m.npz", **_small(mnist))
+    d = load_mnist(p)
+    assert d.x_train.shape == (50, 28, 28) and (d.y_test == mnist.y_test[:50]).all()
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_load_idx_folder(tmp_path, mnist, gz):
+    folder = _write_idx_dir(tmp_path / "idx", _small(mnist, 30), gz=gz)
+    d = load_mnist(folder)
+    assert (d.x_train == mnist.x_train[:30]).all() and (d.y_train == mnist.y_train[:30]).all()
+
+
+def test_keras_cache_is_used_when_bundle_missing(tmp_path, mnist, monkeypatch):
+    home = tmp_path / "home"
+    save_npz(_mk(home / ".keras/datasets") / "mnist.npz", **_small(mnist, 20))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr("mnist_gui.ml.data.bundled_path", lambda: tmp_path / "nope.npz")
+    d = load_mnist()
+    assert len(d.x_train) == 20 and d.source.endswith(".keras/datasets/mnist.npz")
+
+
+def _mk(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _bad_cases(tmp_path: Path, mnist) -> dict[str, tuple[Path, str]]:
+    good = _small(mnist)
+    cases: dict[str, tuple[Path, str]] = {}
+    cases["missing"] = (tmp_path / "absent.npz", "no such file")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    cases["empty"] = (tmp_path / "empty.npz", "not a valid npz")
+    full = save_npz(tmp_path / "full.npz", **good).read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(full[: len(full) // 2])
+    cases["truncated"] = (tmp_path / "trunc.npz", "npz")
+    cases["wrong keys"] = (save_npz(tmp_path / "keys.npz", a=np.zeros(3)), "missing arrays x_train")
+    cases["wrong shape"] = (save_npz(tmp_path / "shape.npz", **{**good, "x_train": np.zeros((50, 32, 32), np.uint8)}), "expected (N, 28, 28)")
+    cases["label range"] = (save_npz(tmp_path / "labels.npz", **{**good, "y_test": np.full(50, 11, np.uint8)}), "outside 0-9")
+    cases["count mismatch"] = (save_npz(tmp_path / "count.npz", **{**good, "y_train": good["y_train"][:10]}), "50 images but y_train has 10")
+    cases["float dtype out of range"] = (save_npz(tmp_path / "dtype.npz", **{**good, "x_test": good["x_test"].astype(np.float32) * 10}), "expected uint8")
+    obj = np.empty(2, dtype=object)
+    obj[:] = [1, 2]
+    with open(tmp_path / "pickle.npz", "wb") as f:
+        np.savez(f, **{**good, "x_train": obj})
+    cases["pickled objects"] = (tmp_path / "pickle.npz", "pickled")
+    return cases
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "truncated", "wrong keys", "wrong shape", "label range", "count mismatch",
+                                  "float dtype out of range", "pickled objects"])
+def test_bad_npz_gives_clear_error(tmp_path, mnist, case):
+    path, expected = _bad_cases(tmp_path, mnist)[case]
+    with pytest.raises(DataError) as err:
+        load_mnist(path)
+    assert expected in str(err.value)
+
+
+def test_idx_bad_magic_and_length(tmp_path, mnist):
+    folder = _write_idx_dir(tmp_path / "idx", _small(mnist, 10))
+    img = folder / IDX_NAMES["x_train"]
+    good = img.read_bytes()
+    img.write_bytes(b"\x00\x00\x09\x03" + good[4:])
+    with pytest.raises(DataError, match="bad IDX magic"):
+        load_mnist(folder)
+    img.write_bytes(good[:-5])
+    with pytest.raises(DataError, match="length mismatch"):
+        load_mnist(folder)
+    img.unlink()
+    with pytest.raises(DataError, match="not found"):
+        load_mnist(folder)
+
+
+@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root ignores permissions")
+def test_unreadable_folder(tmp_path, mnist):
+    folder = _write_idx_dir(tmp_path / "idx", _small(mnist, 10))
+    folder.chmod(0)
+    try:
+        with pytest.raises(DataError, match="permission denied"):
+            load_mnist(folder)
+    finally:
+        folder.chmod(0o755)
