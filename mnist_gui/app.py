@@ -1,0 +1,63 @@
+"""Application start-up: QApplication, the main window, then background loading after the first paint.
+
+TensorFlow is never imported before the window shows; matplotlib and pyqtgraph load when their tab does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from mnist_gui.paths import APP_NAME, ORG_NAME
+from mnist_gui.views.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def create_window(data_path: str | None = None) -> MainWindow:
+    """The main window, not shown and without an event loop (the caller owns the QApplication).
+
+    Background loading (model, data, TensorFlow) starts once the window is first painted.
+    """
+    window = MainWindow(data_path=data_path)
+    window.firstPainted.connect(window.start_background_work)
+    return window
+
+
+def _install_excepthook() -> None:
+    """Uncaught exceptions go to the log and an error dialog, never a silent death."""
+
+    def hook(etype: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(etype, value, tb))
+        log.error("uncaught exception:\n%s", text)
+        app = QApplication.instance()
+        if app is not None:
+            box = QMessageBox(QMessageBox.Critical, "Unexpected error", f"{etype.__name__}: {value}")
+            box.setDetailedText(text)
+            box.exec()
+
+    sys.excepthook = hook
+
+
+def run_gui(data_path: str | None = None, smoke_test: bool = False) -> int:
+    if smoke_test:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from mnist_gui.smoke import run_smoke_test  # noqa: PLC0415
+
+        return run_smoke_test(data_path)
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setDesktopFileName("mnist-gui")
+    _install_excepthook()
+    window = create_window(data_path)
+    window.show()
+    if os.environ.get("MNIST_GUI_EXIT_AFTER_PAINT"):  # start-up benchmark: exit at first paint
+        window.firstPainted.connect(lambda: (print("first-paint", flush=True), QTimer.singleShot(0, app.quit)))
+    return app.exec()

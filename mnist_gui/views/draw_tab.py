@@ -1,0 +1,222 @@
+"""The Draw tab: canvas, tools, live prediction (throttled ~30 Hz) and the model-input view."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
+)
+
+from mnist_gui.ml.preprocess import center_by_mass, fit_box
+from mnist_gui.views.canvas import DrawCanvas
+from mnist_gui.views.state import AppState
+from mnist_gui.views.theme import is_dark
+from mnist_gui.views.widgets import LOW_CONFIDENCE, ImageTile, ProbabilityBars
+
+log = logging.getLogger(__name__)
+
+PREDICT_INTERVAL_MS = 33  # ~30 Hz while drawing
+MIN_INK_FRACTION = 0.04  # a mark smaller than this share of the canvas is "too small to read"
+
+
+class DrawTab(QWidget):
+    predicted = Signal(int, float)  # digit, confidence (tests and status)
+
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.true_label = -1
+        self.last_probs: np.ndarray | None = None
+        self.last_latency_ms = 0.0
+
+        self.canvas = DrawCanvas()
+        self.canvas.changed.connect(self._on_canvas_changed)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(PREDICT_INTERVAL_MS)
+        self._timer.timeout.connect(self.update_prediction)
+
+        # tools
+        self.pen_btn = QToolButton(text="✎ Pen", checkable=True, checked=True, toolTip="Pen (P)")
+        self.eraser_btn = QToolButton(text="⌫ Eraser", checkable=True, toolTip="Eraser (E)")
+        group = QButtonGroup(self)
+        group.addButton(self.pen_btn)
+        group.addButton(self.eraser_btn)
+        self.pen_btn.toggled.connect(lambda on: setattr(self.canvas, "eraser", not on))
+        self.brush = QSlider(Qt.Horizontal, minimum=2, maximum=15, value=6, toolTip="Brush size ([ and ])")
+        self.brush.setFixedWidth(120)
+        self.brush.valueChanged.connect(lambda v: setattr(self.canvas, "brush_width", v / 100))
+        self.undo_btn = QToolButton(text="↶ Undo", toolTip="Undo stroke (Ctrl+Z)")
+        self.redo_btn = QToolButton(text="↷ Redo", toolTip="Redo (Ctrl+Shift+Z / Ctrl+Y)")
+        self.clear_btn = QToolButton(text="✕ Clear", toolTip="Clear (Delete)")
+        self.random_btn = QPushButton("Random test digit", toolTip="Put an MNIST test image on the canvas (R)")
+        self.undo_btn.clicked.connect(self.canvas.undo)
+        self.redo_btn.clicked.connect(self.canvas.redo)
+        self.clear_btn.clicked.connect(self.clear)
+        self.random_btn.clicked.connect(self.random_test_digit)
+
+        tools = QHBoxLayout()
+        for w in (self.pen_btn, self.eraser_btn):
+            tools.addWidget(w)
+        tools.addSpacing(8)
+        tools.addWidget(QLabel("Size"))
+        tools.addWidget(self.brush)
+        tools.addSpacing(8)
+        for w in (self.undo_btn, self.redo_btn, self.clear_btn):
+            tools.addWidget(w)
+        tools.addStretch(1)
+        tools.addWidget(self.random_btn)
+
+        left = QVBoxLayout()
+        left.addWidget(self.canvas, 1)
+        left.addLayout(tools)
+
+        # prediction panel
+        self.digit_label = QLabel("–")
+        f = QFont(self.font())
+        f.setPointSize(64)
+        f.setBold(True)
+        self.digit_label.setFont(f)
+        self.digit_label.setAlignment(Qt.AlignCenter)
+        self.digit_label.setMinimumWidth(120)
+        self.conf_label = QLabel("Draw a digit to see what the network reads")
+        self.conf_label.setAlignment(Qt.AlignCenter)
+        self.conf_label.setWordWrap(True)
+        self.truth_label = QLabel("")
+        self.truth_label.setAlignment(Qt.AlignCenter)
+        self.bars = ProbabilityBars()
+
+        pred_box = QGroupBox("Prediction")
+        pv = QVBoxLayout(pred_box)
+        pv.addWidget(self.digit_label)
+        pv.addWidget(self.conf_label)
+        pv.addWidget(self.truth_label)
+        pv.addWidget(self.bars, 1)
+
+        self.raw_tile, self.box_tile, self.input_tile = ImageTile("Your drawing"), ImageTile("Cropped and fitted into 20×20"), ImageTile("The 28×28 the model sees")
+        io_box = QGroupBox("What the model sees")
+        iv = QHBoxLayout(io_box)
+        for tile, caption in ((self.raw_tile, "drawing"), (self.box_tile, "fit 20×20"), (self.input_tile, "28×28 input")):
+            col = QVBoxLayout()
+            col.addWidget(tile, 0, Qt.AlignCenter)
+            cap = QLabel(caption)
+            cap.setAlignment(Qt.AlignCenter)
+            col.addWidget(cap)
+            iv.addLayout(col)
+            if tile is not self.input_tile:
+                arrow = QLabel("→")
+                arrow.setAlignment(Qt.AlignCenter)
+                iv.addWidget(arrow)
+
+        right = QVBoxLayout()
+        right.addWidget(pred_box, 1)
+        right.addWidget(io_box)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+
+        for keys, slot in ((QKeySequence.Undo, self.canvas.undo), ("Ctrl+Y", self.canvas.redo), (QKeySequence.Redo, self.canvas.redo),
+                           (QKeySequence.Delete, self.clear), ("Backspace", self.clear), ("R", self.random_test_digit),
+                           ("P", self.pen_btn.click), ("E", self.eraser_btn.click),
+                           ("[", lambda: self.brush.setValue(self.brush.value() - 1)), ("]", lambda: self.brush.setValue(self.brush.value() + 1))):
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.setContext(Qt.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+
+        state.modelChanged.connect(self.update_prediction)
+        state.sendToCanvas.connect(self.show_digit)
+        self._update_buttons()
+
+    # --- actions ------------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.true_label = -1
+        self.canvas.clear()
+
+    def random_test_digit(self) -> None:
+        data = self.state.data
+        if data is None:
+            return
+        i = int(np.random.default_rng().integers(len(data.x_test)))
+        self.show_digit(data.x_test[i], int(data.y_test[i]))
+
+    def show_digit(self, image: np.ndarray, label: int = -1) -> None:
+        """Put an image (uint8 0-255 or float 0-1, ink bright) on the canvas; ``label`` is its truth."""
+        a = np.asarray(image, dtype=np.float32)
+        if a.max() > 1.0:
+            a = a / 255.0
+        self.canvas.set_image(a)
+        self.true_label = label  # after set_image: its change signal resets nothing here
+        self.update_prediction()
+
+    def _on_canvas_changed(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.undo_btn.setEnabled(self.canvas.can_undo())
+        self.redo_btn.setEnabled(self.canvas.can_redo())
+        self.clear_btn.setEnabled(not self.canvas.is_empty())
+
+    def update_prediction(self) -> None:
+        """Normalise the drawing and run the numpy predictor (never Keras ``predict``)."""
+        t0 = time.perf_counter()
+        raw = self.canvas.render_array()
+        box = fit_box(raw)
+        dark = is_dark()
+        self.raw_tile.show_array(raw, dark)
+        model = self.state.model
+        if box is None or model is None:
+            self.last_probs = None
+            self.digit_label.setText("–")
+            self.conf_label.setText("Draw a digit to see what the network reads" if model else "Loading the model…")
+            self.truth_label.setText("")
+            self.bars.set_probs(None)
+            self.box_tile.show_array(None, dark)
+            self.input_tile.show_array(None, dark)
+            return
+        if self.canvas.strokes and self._ink_extent(raw) < MIN_INK_FRACTION:
+            self.last_probs = None
+            self.digit_label.setText("?")
+            self.conf_label.setText("Too small to read — draw the digit larger")
+            self.bars.set_probs(None)
+            return
+        x = np.clip(center_by_mass(box), 0, 1)
+        probs = model.predictor.predict(x[None])[0]
+        self.last_latency_ms = (time.perf_counter() - t0) * 1000
+        self.last_probs = probs
+        digit, conf = int(probs.argmax()), float(probs.max())
+        self.digit_label.setText(str(digit))
+        if conf < LOW_CONFIDENCE:
+            second = int(np.argsort(probs)[-2])
+            self.conf_label.setText(f"Not sure: {conf:.0%} — or maybe {second} ({probs[second]:.0%})")
+            self.digit_label.setStyleSheet("color: #c98a00;")
+        else:
+            self.conf_label.setText(f"{conf:.1%} confident")
+            self.digit_label.setStyleSheet("")
+        if self.true_label >= 0:
+            ok = "✓ correct" if digit == self.true_label else "✗ wrong"
+            self.truth_label.setText(f"True label: {self.true_label}  {ok}")
+        else:
+            self.truth_label.setText("")
+        self.bars.set_probs(probs, self.true_label)
+        self.box_tile.show_array(box, dark)
+        self.input_tile.show_array(x, dark)
+        self.predicted.emit(digit, conf)
+
+    @staticmethod
+    def _ink_extent(raw: np.ndarray) -> float:
+        ys, xs = np.nonzero(raw > 0.1)
+        if ys.size == 0:
+            return 0.0
+        return max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) / raw.shape[0]
+
+    def set_dark(self, dark: bool) -> None:
+        self.canvas.set_dark(dark)
+        self.update_prediction()

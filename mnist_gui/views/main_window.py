@@ -1,0 +1,331 @@
+"""The main window: tabs wired together with signals, menus with shortcuts, status bar, settings."""
+
+from __future__ import annotations
+
+import logging
+import platform
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from mnist_gui import __version__
+from mnist_gui.errors import UserError
+from mnist_gui.paths import resource_path
+from mnist_gui.views.draw_tab import DrawTab
+from mnist_gui.views.settings import app_settings
+from mnist_gui.views.state import ActiveModel, AppState
+from mnist_gui.views.theme import THEMES, apply_theme
+from mnist_gui.views.threads import run_in_thread, wait_all
+
+log = logging.getLogger(__name__)
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    firstPainted = Signal()
+
+    def __init__(self, data_path: str | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("MNIST — handwritten digits")
+        icon = resource_path("icon.png")
+        if icon.is_file():
+            self.setWindowIcon(QIcon(str(icon)))
+        self.setAcceptDrops(True)
+        self.state = AppState()
+        self.data_path = data_path
+        self.settings = app_settings()
+        self._painted = False
+        self._closing = False
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.draw_tab = DrawTab(self.state)
+        self.tabs.addTab(self.draw_tab, "✎  Draw")
+        self.dataset_tab = None
+        self.train_tab = None
+        self._add_lazy_tabs()
+        self.setCentralWidget(self.tabs)
+
+        self.status_msg = QLabel("Starting…")
+        self.model_label = QLabel("Model: loading…")
+        self.statusBar().addWidget(self.status_msg, 1)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.state.modelChanged.connect(self._on_model_changed)
+
+        self._build_menus()
+        self.theme = str(self.settings.value("theme", "system"))
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1100, 720)
+        self.draw_tab.brush.setValue(int(self.settings.value("brush", 6)))
+
+    # --- start-up -----------------------------------------------------------------------------------
+    def _add_lazy_tabs(self) -> None:
+        from mnist_gui.views.dataset_tab import DatasetTab  # noqa: PLC0415  (light: heavy imports happen on first show)
+        from mnist_gui.views.train_tab import TrainTab  # noqa: PLC0415
+
+        self.dataset_tab = DatasetTab(self.state)
+        self.train_tab = TrainTab(self.state)
+        self.tabs.addTab(self.dataset_tab, "▦  Dataset")
+        self.tabs.addTab(self.train_tab, "▶  Train")
+        self.train_tab.message.connect(self.show_status)
+
+    def start_background_work(self) -> None:
+        """Called once the window has shown: default model, dataset, then TensorFlow in the background."""
+        self.apply_theme(self.theme)
+        self._load_default_model()
+        self.show_status("Loading MNIST…")
+        run_in_thread(_load_data, self.data_path, name="load-data", on_done=self._on_data, on_failed=self._on_data_failed, receiver=self)
+        self.show_status("Loading TensorFlow in the background — drawing works already")
+        run_in_thread(_import_tensorflow, name="import-tensorflow", on_done=self._on_tf_ready, on_failed=self._on_tf_failed, receiver=self)
+
+    def _load_default_model(self) -> None:
+        from mnist_gui.ml.inference import load_default_predictor  # noqa: PLC0415
+        from mnist_gui.ml.model_io import read_metadata  # noqa: PLC0415
+        from mnist_gui.paths import default_model_path  # noqa: PLC0415
+
+        try:
+            predictor = load_default_predictor()
+        except UserError as exc:
+            self.error("The pretrained model could not be loaded", str(exc))
+            return
+        acc = read_metadata(default_model_path()).get("test_accuracy")
+        self.state.set_model(ActiveModel(predictor, "default", default_model_path(), acc))
+
+    def _on_data(self, data: object) -> None:
+        self.state.set_data(data)  # type: ignore[arg-type]
+        self.show_status(f"MNIST loaded: {len(data.x_train):,} train, {len(data.x_test):,} test images")  # type: ignore[attr-defined]
+
+    def _on_data_failed(self, message: str, exc: object) -> None:
+        self.error("MNIST could not be loaded", message)
+
+    def _on_tf_ready(self, version: object) -> None:
+        self.state.mark_tf_ready()
+        self.show_status(f"TensorFlow {version} ready")
+
+    def _on_tf_failed(self, message: str, exc: object) -> None:
+        self.show_status("TensorFlow could not be loaded: training is unavailable")
+        self.error("TensorFlow could not be loaded", f"{message}\n\nDrawing and prediction still work; training does not.")
+
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.firstPainted.emit)
+
+    # --- menus --------------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        m = self.menuBar()
+        file_menu = m.addMenu("&File")
+        self._action(file_menu, "&Open image…", QKeySequence.Open, self.open_image_dialog)
+        self._action(file_menu, "&Load model…", "Ctrl+L", self.load_model_dialog)
+        self._action(file_menu, "&Save drawing…", QKeySequence.Save, self.save_drawing_dialog)
+        self.default_action = self._action(file_menu, "Use the &default model", "Ctrl+D", self.state.use_default)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.Quit, self.close)
+
+        view = m.addMenu("&View")
+        theme_menu = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions = {}
+        for name in THEMES:
+            act = QAction(name.capitalize(), self, checkable=True)
+            act.triggered.connect(lambda checked=False, n=name: self.apply_theme(n))
+            group.addAction(act)
+            theme_menu.addAction(act)
+            self.theme_actions[name] = act
+        for i, label in enumerate(("&Draw", "Data&set", "&Train")):
+            self._action(view, label, f"Ctrl+{i + 1}", lambda i=i: self.tabs.setCurrentIndex(i))
+
+        help_menu = m.addMenu("&Help")
+        self._action(help_menu, "&About", QKeySequence.HelpContents, self.about)
+
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:  # noqa: ANN001
+        act = QAction(text, self)
+        act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def apply_theme(self, name: str) -> None:
+        self.theme = name
+        effective = apply_theme(name)
+        self.theme_actions[name].setChecked(True)
+        dark = effective == "dark"
+        self.draw_tab.set_dark(dark)
+        for tab in (self.dataset_tab, self.train_tab):
+            if tab is not None:
+                tab.set_dark(dark)
+
+    # --- files --------------------------------------------------------------------------------------
+    def open_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", str(Path.home()), IMAGE_FILTER)
+        if path:
+            self.open_image(path)
+
+    def open_image(self, path: str) -> bool:
+        from mnist_gui.ml.images import load_image  # noqa: PLC0415
+
+        try:
+            ink = load_image(path)
+        except UserError as exc:
+            self.error("This image cannot be used", str(exc))
+            return False
+        self.tabs.setCurrentWidget(self.draw_tab)
+        self.draw_tab.show_digit(ink)
+        self.show_status(f"Opened {Path(path).name}")
+        return True
+
+    def save_drawing_dialog(self) -> None:
+        if self.draw_tab.canvas.is_empty():
+            self.show_status("Nothing to save: the canvas is empty")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save drawing", str(Path.home() / "digit.png"), "PNG image (*.png)")
+        if path:
+            self.save_drawing(path)
+
+    def save_drawing(self, path: str) -> bool:
+        """Save the full-size drawing and its 28×28 model input (``NAME_28x28.png``), atomically."""
+        from mnist_gui.atomic import atomic_path  # noqa: PLC0415
+
+        p = Path(path)
+        if p.suffix.lower() != ".png":
+            p = p.with_suffix(".png")
+        full = self.draw_tab.canvas.render_array()
+        small = self.draw_tab.canvas.to_mnist()
+        try:
+            for target, arr in ((p, full), (p.with_name(p.stem + "_28x28.png"), small)):
+                with atomic_path(target) as tmp:
+                    _save_png(arr, tmp)
+        except (OSError, ValueError) as exc:
+            self.error("The drawing could not be saved", f"{p}: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        self.show_status(f"Saved {p.name} and {p.stem}_28x28.png")
+        return True
+
+    def load_model_dialog(self) -> None:
+        last = str(self.settings.value("last_model_dir", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, "Load model", last, "Keras model (*.keras)")
+        if path:
+            self.load_model(path)
+
+    def load_model(self, path: str) -> None:
+        """Load a .keras file (safe mode) off the GUI thread; it becomes the active model."""
+        self.show_status(f"Loading {Path(path).name}…")
+        self.settings.setValue("last_model_dir", str(Path(path).parent))
+        run_in_thread(_load_model_file, path, name="load-model", on_done=self._on_model_loaded, on_failed=self._on_model_failed, receiver=self)
+
+    def _on_model_loaded(self, result: object) -> None:
+        path, predictor, meta = result  # type: ignore[misc]
+        self.settings.setValue("last_model", str(path))
+        self.state.set_model(ActiveModel(predictor, "file", Path(path), meta.get("test_accuracy")))
+        if self.train_tab is not None:
+            self.train_tab.show_loaded_history(meta)
+        self.show_status(f"Loaded {Path(path).name}")
+
+    def _on_model_failed(self, message: str, exc: object) -> None:
+        self.show_status("The model was not loaded")
+        self.error("This model cannot be loaded", message)
+
+    # --- drag and drop ------------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            if urls[0].endswith(".keras"):
+                self.load_model(urls[0])
+            else:
+                self.open_image(urls[0])
+            event.acceptProposedAction()
+
+    # --- misc ---------------------------------------------------------------------------------------
+    def _on_model_changed(self) -> None:
+        m = self.state.model
+        self.model_label.setText(m.label() if m else "Model: none")
+        self.default_action.setEnabled(m is not None and m.kind != "default")
+
+    def show_status(self, text: str) -> None:
+        self.status_msg.setText(text)
+
+    def error(self, title: str, message: str) -> None:
+        """An error dialog (non-blocking, so a test or a worker callback never hangs on it)."""
+        log.warning("%s: %s", title, message)
+        box = QMessageBox(QMessageBox.Warning, title, title, QMessageBox.Ok, self)
+        box.setInformativeText(message)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setWindowModality(Qt.WindowModal)
+        box.show()
+        self.last_error = message
+
+    last_error = ""
+
+    def about(self) -> None:
+        import sys  # noqa: PLC0415
+
+        from PySide6 import __version__ as pyside_version  # noqa: PLC0415
+
+        versions = [f"mnist-gui {__version__}", f"Python {platform.python_version()}", f"PySide6 {pyside_version}",
+                    f"NumPy {np.__version__}"]
+        if "tensorflow" in sys.modules:
+            versions.append(f"TensorFlow {sys.modules['tensorflow'].__version__}")
+        QMessageBox.about(self, "About mnist-gui",
+                          "<h3>mnist-gui</h3><p>Draw digits, browse MNIST and watch a Keras network learn.</p>"
+                          f"<p>{'<br>'.join(versions)}</p>"
+                          "<p>MNIST database © Yann LeCun, Corinna Cortes and Christopher J.C. Burges, "
+                          "used under the <a href='https://creativecommons.org/licenses/by-sa/3.0/'>CC BY-SA 3.0</a> license.</p>")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._closing = True
+        if self.train_tab is not None:
+            self.train_tab.shutdown()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("theme", self.theme)
+        self.settings.setValue("brush", self.draw_tab.brush.value())
+        self.settings.sync()
+        wait_all()
+        super().closeEvent(event)
+
+
+def _save_png(arr: np.ndarray, path: Path) -> None:
+    from PIL import Image  # noqa: PLC0415
+
+    g = (255 - np.clip(arr, 0, 1) * 255).astype(np.uint8)  # dark ink on white, like paper
+    with open(path, "wb") as f:
+        Image.fromarray(g).save(f, format="PNG")
+
+
+def _load_data(path: str | None) -> object:
+    from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
+
+    return load_mnist(path)
+
+
+def _import_tensorflow() -> str:
+    import os  # noqa: PLC0415
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras  # noqa: F401, PLC0415
+    import tensorflow as tf  # noqa: PLC0415
+
+    from mnist_gui.ml.training import configure_threads  # noqa: PLC0415
+
+    configure_threads()
+    return tf.__version__
+
+
+def _load_model_file(path: str) -> tuple[str, object, dict]:
+    _import_tensorflow()
+    from mnist_gui.ml.model_io import load_keras_model, read_metadata  # noqa: PLC0415
+
+    _, predictor = load_keras_model(path)
+    return path, predictor, read_metadata(path)

@@ -1,0 +1,66 @@
+"""Light, dark and system themes on Qt's Fusion style."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+THEMES = ("system", "light", "dark")
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor(30, 31, 34), QColor(43, 45, 48), QColor(223, 225, 229)
+    for role, color in [
+        (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
+        (QPalette.AlternateBase, QColor(50, 52, 56)), (QPalette.ToolTipBase, window), (QPalette.ToolTipText, text),
+        (QPalette.Text, text), (QPalette.Button, QColor(55, 57, 61)), (QPalette.ButtonText, text),
+        (QPalette.BrightText, QColor(255, 90, 90)), (QPalette.Highlight, QColor(53, 116, 240)),
+        (QPalette.HighlightedText, QColor(255, 255, 255)), (QPalette.Link, QColor(110, 160, 255)),
+        (QPalette.PlaceholderText, QColor(140, 143, 148)),
+    ]:
+        p.setColor(role, color)
+    for role in (QPalette.Text, QPalette.ButtonText, QPalette.WindowText):
+        p.setColor(QPalette.Disabled, role, QColor(120, 122, 126))
+    return p
+
+
+def _light_palette() -> QPalette:
+    p = QPalette()
+    window, text = QColor(246, 246, 247), QColor(28, 28, 30)
+    for role, color in [
+        (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, QColor(255, 255, 255)),
+        (QPalette.AlternateBase, QColor(240, 240, 242)), (QPalette.Text, text), (QPalette.Button, QColor(236, 236, 238)),
+        (QPalette.ButtonText, text), (QPalette.Highlight, QColor(38, 99, 221)), (QPalette.HighlightedText, QColor(255, 255, 255)),
+        (QPalette.ToolTipBase, QColor(255, 255, 225)), (QPalette.ToolTipText, text), (QPalette.PlaceholderText, QColor(130, 130, 135)),
+    ]:
+        p.setColor(role, color)
+    for role in (QPalette.Text, QPalette.ButtonText, QPalette.WindowText):
+        p.setColor(QPalette.Disabled, role, QColor(160, 160, 165))
+    return p
+
+
+def system_is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    try:
+        from PySide6.QtCore import Qt  # noqa: PLC0415
+
+        return hints.colorScheme() == Qt.ColorScheme.Dark
+    except AttributeError:
+        return False
+
+
+def apply_theme(name: str) -> str:
+    """Apply ``name`` (system/light/dark); returns the effective ``light`` or ``dark``."""
+    app = QApplication.instance()
+    if app is None:
+        return "light"
+    app.setStyle("Fusion")
+    dark = name == "dark" or (name == "system" and system_is_dark())
+    app.setPalette(_dark_palette() if dark else _light_palette())
+    return "dark" if dark else "light"
+
+
+def is_dark() -> bool:
+    app = QApplication.instance()
+    return bool(app) and app.palette().color(QPalette.Window).lightness() < 128

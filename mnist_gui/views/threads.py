@@ -1,0 +1,117 @@
+"""Worker threads, one pattern for all: a QObject moved to a QThread (superqt's ``new_worker_qthread``).
+
+``thread.started → worker.run``; the worker's ``finished`` → ``thread.quit``; ``thread.finished`` →
+``deleteLater`` for both. Every thread started here is registered so tests (and shutdown) can check
+that none is left running.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
+_alive: set[QThread] = set()  # strong refs until finished, so Python never destroys a running QThread
+
+
+def running_threads() -> list[str]:
+    out = []
+    for t in list(_threads):
+        try:
+            if t.isRunning():
+                out.append(t.objectName() or repr(t))
+        except RuntimeError:  # C++ object already deleted
+            continue
+    return out
+
+
+def start_worker(worker: QObject, name: str) -> QThread:
+    """Move ``worker`` (with ``run()`` and a ``finished`` signal) to a new QThread and start it."""
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    worker.finished.connect(worker.deleteLater)
+    thread.finished.connect(thread.deleteLater)
+    thread.finished.connect(lambda t=thread: _alive.discard(t))
+    _threads.add(thread)
+    _alive.add(thread)
+    thread.start()
+    return thread
+
+
+def wait_all(timeout_ms: int = 15000) -> None:
+    """Block until every registered thread has finished (used at shutdown)."""
+    for t in list(_alive):
+        try:
+            t.quit()
+            t.wait(timeout_ms)
+        except RuntimeError:
+            continue
+
+
+class FunctionWorker(QObject):
+    """Runs ``fn(*args)`` off the GUI thread; emits ``done(result)`` or ``failed(message, exception)``."""
+
+    done = Signal(object)
+    failed = Signal(str, object)
+    finished = Signal()
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        super().__init__()
+        self._fn, self._args = fn, args
+
+    @Slot()
+    def run(self) -> None:
+        from mnist_gui.errors import UserError  # noqa: PLC0415
+
+        try:
+            result = self._fn(*self._args)
+        except UserError as exc:
+            self.failed.emit(str(exc), exc)
+        except Exception as exc:  # reported to the user, with the traceback in the log
+            log.error("worker failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"{type(exc).__name__}: {exc}", exc)
+        else:
+            self.done.emit(result)
+        finally:
+            self.finished.emit()
+
+
+def run_in_thread(fn: Callable[..., Any], *args: Any, name: str, on_done: Callable[[Any], None] | None = None,
+                  on_failed: Callable[[str, object], None] | None = None, receiver: QObject | None = None) -> QThread:
+    """Run a plain function in a worker thread; callbacks arrive on ``receiver``'s (the GUI) thread."""
+    worker = FunctionWorker(fn, *args)
+    if on_done is not None:
+        worker.done.connect(on_done if receiver is None else _bound(receiver, on_done))
+    if on_failed is not None:
+        worker.failed.connect(on_failed if receiver is None else _bound(receiver, on_failed))
+    return start_worker(worker, name)
+
+
+class _Relay(QObject):
+    """Lives on the receiver's thread, so signals connected to it are queued there."""
+
+    fire = Signal(tuple)
+
+    def __init__(self, fn: Callable[..., None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._fn = fn
+        self.fire.connect(self._call)
+
+    @Slot(tuple)
+    def _call(self, args: tuple) -> None:
+        self._fn(*args)
+
+
+def _bound(receiver: QObject, fn: Callable[..., None]) -> Callable[..., None]:
+    relay = _Relay(fn, receiver)
+    return lambda *a: relay.fire.emit(a)
