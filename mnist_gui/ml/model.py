@@ -73,10 +73,10 @@ class Summary:
 
     def text(self) -> str:
         """Keras-style summary table."""
-        lines = [f"{'Layer (type)':<28}{'Output Shape':<18}{'Param #':>10}", "=" * 56]
+        lines = [f"{'Layer (type)':<22}{'Output Shape':<13}{'Param #':>9}", "=" * 44]
         for r in self.rows:
-            lines.append(f"{r.name + ' (' + r.kind + ')':<28}{r.output_shape:<18}{r.params:>10,}")
-        lines += ["=" * 56, f"Total params: {self.total_params:,}", f"Trainable params: {self.total_params:,}"]
+            lines.append(f"{r.name + ' (' + r.kind + ')':<22}{r.output_shape:<13}{r.params:>9,}")
+        lines += ["=" * 44, f"Total params: {self.total_params:,}", f"Trainable params: {self.total_params:,}"]
         return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 log = logging.getLogger(__name__)
 
 _threads: weakref.WeakSet[QThread] = weakref.WeakSet()
-_alive: set[QThread] = set()  # strong refs until finished, so Python never destroys a running QThread
+_alive: dict[QThread, QObject] = {}  # strong refs to thread and worker until finished, so Python never destroys them
 
 
 def running_threads() -> list[str]:
@@ -41,9 +41,9 @@ def start_worker(worker: QObject, name: str) -> QThread:
     worker.finished.connect(thread.quit)
     worker.finished.connect(worker.deleteLater)
     thread.finished.connect(thread.deleteLater)
-    thread.finished.connect(lambda t=thread: _alive.discard(t))
+    thread.finished.connect(lambda t=thread: _alive.pop(t, None))
     _threads.add(thread)
-    _alive.add(thread)
+    _alive[thread] = worker
     thread.start()
     return thread
 

@@ -1,20 +1,530 @@
-"""The Train tab (placeholder until built)."""
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+"""The Train tab: hyperparameters with presets, model summary, evaluate-untrained, Train/Stop with live
+pyqtgraph plots, progress with ETA, a Keras-style log, and keeping models (save, load, export)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+    QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+)
+
+from mnist_gui.errors import ConfigError, UserError
+from mnist_gui.ml.model import OPTIMIZERS, ModelSpec, summarize
+from mnist_gui.ml.training import TrainingConfig
+from mnist_gui.views.state import ActiveModel, AppState
+from mnist_gui.views.threads import run_in_thread, start_worker
+
+log = logging.getLogger(__name__)
+
+PLOT_INTERVAL_MS = 100  # plots redraw at most 10 times a second
+
+
+def _fmt_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 class TrainTab(QWidget):
-    message = Signal(str)
+    message = Signal(str)  # status-bar text
+    loadModelRequested = Signal()
+    trainingFinished = Signal(object)  # TrainingResult (tests wait on it)
+    trainingFailed = Signal(str)
+    evaluated = Signal(float)
 
-    def __init__(self, state, parent=None):
+    def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        QVBoxLayout(self).addWidget(QLabel("Train"))
+        self.state = state
+        self.worker = None
+        self.thread: QThread | None = None
+        self._eval_thread: QThread | None = None
+        self.history: dict[str, list[float]] = {}
+        self.batch_x: list[float] = []
+        self.batch_loss: list[float] = []
+        self.batch_acc: list[float] = []
+        self._plots_dirty = False
+        self._plots = None
+        self._t_start = 0.0
+        self._samples_done = 0
+        self.last_result = None
+        self._dark = False
 
-    def set_dark(self, dark):
-        pass
+        self._build_form()
+        self._build_right()
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(self.left)
+        splitter.addWidget(self.right)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([400, 700])
+        QVBoxLayout(self).addWidget(splitter)
 
-    def shutdown(self):
-        pass
+        self._plot_timer = QTimer(self)
+        self._plot_timer.setInterval(PLOT_INTERVAL_MS)
+        self._plot_timer.timeout.connect(self._refresh_plots)
+        self.apply_preset("default")
+        state.tfReady.connect(self._update_buttons)
+        state.dataChanged.connect(self._update_buttons)
+        state.modelChanged.connect(self._update_buttons)
 
-    def show_loaded_history(self, meta):
-        pass
+    # --- form ---------------------------------------------------------------------------------------
+    def _build_form(self) -> None:
+        self.left = QWidget()
+        lv = QVBoxLayout(self.left)
+        form_box = QGroupBox("Hyperparameters")
+        form = QFormLayout(form_box)
+        self.preset = QComboBox()
+        self.preset.addItems(["default", "notebook", "custom"])
+        self.preset.setToolTip("notebook: exactly the notebook (RMSprop). default: same network, Adam + cosine decay + label smoothing")
+        self.hidden = QLineEdit()
+        self.hidden.setToolTip("Units of each hidden Dense layer, comma-separated (the notebook: 512, 512)")
+        self.dropout = QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.05, decimals=2)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(list(OPTIMIZERS))
+        self.lr = QLineEdit()
+        self.schedule = QComboBox()
+        self.schedule.addItems(["constant", "cosine"])
+        self.smoothing = QDoubleSpinBox(minimum=0.0, maximum=0.5, singleStep=0.05, decimals=2)
+        self.batch_size = QSpinBox(minimum=1, maximum=60000)
+        self.epochs = QSpinBox(minimum=1, maximum=1000)
+        self.val_split = QDoubleSpinBox(minimum=0.01, maximum=0.99, singleStep=0.05, decimals=2)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.limit = QSpinBox(minimum=0, maximum=60000, singleStep=1000)
+        self.limit.setSpecialValueText("all 60,000")
+        self.limit.setToolTip("Train on the first N images only (quick experiments); 0 = all")
+        for label, w in (("Preset", self.preset), ("Hidden units", self.hidden), ("Dropout", self.dropout),
+                         ("Optimizer", self.optimizer), ("Learning rate", self.lr), ("LR schedule", self.schedule),
+                         ("Label smoothing", self.smoothing), ("Batch size", self.batch_size), ("Epochs", self.epochs),
+                         ("Validation split", self.val_split), ("Seed", self.seed), ("Training images", self.limit)):
+            form.addRow(label, w)
+        self.form_error = QLabel("")
+        self.form_error.setWordWrap(True)
+        self.form_error.setStyleSheet("color: #d04040;")
+        form.addRow(self.form_error)
+        self.preset.currentTextChanged.connect(self.apply_preset)
+        for w in (self.hidden, self.lr):
+            w.textChanged.connect(self._form_changed)
+        for w in (self.dropout, self.smoothing, self.val_split):
+            w.valueChanged.connect(self._form_changed)
+        for w in (self.batch_size, self.epochs, self.seed, self.limit):
+            w.valueChanged.connect(self._form_changed)
+        for w in (self.optimizer, self.schedule):
+            w.currentTextChanged.connect(self._form_changed)
+        lv.addWidget(form_box)
+
+        summary_box = QGroupBox("Model summary")
+        sv = QVBoxLayout(summary_box)
+        self.summary = QPlainTextEdit(readOnly=True)
+        self.summary.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.summary.setLineWrapMode(QPlainTextEdit.NoWrap)
+        self.summary.setMinimumHeight(170)
+        sv.addWidget(self.summary)
+        lv.addWidget(summary_box, 1)
+
+    def apply_preset(self, name: str) -> None:
+        if name == "custom":
+            return
+        cfg = TrainingConfig.preset_config(name)
+        self._loading_preset = True
+        try:
+            self.hidden.setText(", ".join(str(u) for u in cfg.model.hidden_units))
+            self.dropout.setValue(cfg.model.dropout)
+            self.optimizer.setCurrentText(cfg.model.optimizer)
+            self.lr.setText(f"{cfg.model.learning_rate:g}")
+            self.schedule.setCurrentText(cfg.lr_schedule)
+            self.smoothing.setValue(cfg.label_smoothing)
+            self.batch_size.setValue(cfg.batch_size)
+            self.epochs.setValue(cfg.epochs)
+            self.val_split.setValue(cfg.validation_split)
+            self.seed.setValue(cfg.seed)
+            self.preset.setCurrentText(name)
+        finally:
+            self._loading_preset = False
+        self._form_changed()
+
+    _loading_preset = False
+
+    def config(self) -> TrainingConfig:
+        """The form as a validated config; raises ConfigError with the reason."""
+        try:
+            units = tuple(int(u) for u in self.hidden.text().replace(" ", "").split(",") if u)
+        except ValueError:
+            raise ConfigError("hidden units: whole numbers separated by commas, e.g. 512, 512") from None
+        try:
+            lr = float(self.lr.text())
+        except ValueError:
+            raise ConfigError(f"learning rate: {self.lr.text()!r} is not a number") from None
+        base = TrainingConfig.preset_config(self.preset.currentText()) if self.preset.currentText() != "custom" else TrainingConfig()
+        cfg = replace(base, model=ModelSpec(units, round(self.dropout.value(), 4), self.optimizer.currentText(), lr),
+                      epochs=self.epochs.value(), batch_size=self.batch_size.value(), validation_split=round(self.val_split.value(), 4),
+                      seed=self.seed.value(), lr_schedule=self.schedule.currentText(), label_smoothing=round(self.smoothing.value(), 4))
+        n = self.limit.value() or (len(self.state.data.x_train) if self.state.data is not None else None)
+        cfg.validate(n)
+        return cfg
+
+    def _form_changed(self) -> None:
+        if self._loading_preset:
+            return
+        try:
+            cfg = self.config()
+        except ConfigError as exc:
+            self.form_error.setText(f"⚠ {exc}")
+            self._valid = False
+        else:
+            self.form_error.setText("")
+            self._valid = True
+            self.summary.setPlainText(summarize(cfg.model).text() + f"\n\nLoss: categorical cross-entropy"
+                                      f"{f' (label smoothing {cfg.label_smoothing:g})' if cfg.label_smoothing else ''}"
+                                      f"\nOptimizer: {cfg.model.optimizer} (lr {cfg.model.learning_rate:g}, {cfg.lr_schedule})\nMetric: accuracy")
+            matches = [n for n in ("default", "notebook") if TrainingConfig.preset_config(n).to_dict() == replace(cfg, preset=n).to_dict()]
+            if not matches and self.preset.currentText() != "custom":
+                self.preset.blockSignals(True)
+                self.preset.setCurrentText("custom")
+                self.preset.blockSignals(False)
+        self._update_buttons()
+
+    _valid = True
+
+    # --- right side ---------------------------------------------------------------------------------
+    def _build_right(self) -> None:
+        self.right = QWidget()
+        rv = QVBoxLayout(self.right)
+        buttons = QHBoxLayout()
+        self.eval_btn = QPushButton("Evaluate untrained", toolTip="Test accuracy of a freshly initialised network (≈10%)")
+        self.train_btn = QPushButton("▶ Train", toolTip="Train with these settings (Ctrl+T)")
+        self.train_btn.setShortcut("Ctrl+T")
+        self.stop_btn = QPushButton("■ Stop", toolTip="Stop after the current batch; the best checkpoint is kept (Esc)")
+        self.stop_btn.setShortcut("Esc")
+        self.train_btn.setDefault(True)
+        for b in (self.eval_btn, self.train_btn, self.stop_btn):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.save_btn = QPushButton("Save model…")
+        self.load_btn = QPushButton("Load model…")
+        self.default_btn = QPushButton("Use default model")
+        self.csv_btn = QPushButton("Export CSV…")
+        self.png_btn = QPushButton("Export plots…")
+        for b in (self.save_btn, self.load_btn, self.default_btn, self.csv_btn, self.png_btn):
+            buttons.addWidget(b)
+        rv.addLayout(buttons)
+        self.eval_btn.clicked.connect(self.evaluate_untrained)
+        self.train_btn.clicked.connect(self.start_training)
+        self.stop_btn.clicked.connect(self.stop_training)
+        self.save_btn.clicked.connect(self.save_model_dialog)
+        self.load_btn.clicked.connect(self.loadModelRequested)
+        self.default_btn.clicked.connect(self.state.use_default)
+        self.csv_btn.clicked.connect(self.export_csv_dialog)
+        self.png_btn.clicked.connect(self.export_plots_dialog)
+
+        prog = QGridLayout()
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.epoch_label = QLabel("Epoch –")
+        self.step_label = QLabel("Step –")
+        self.time_label = QLabel("Elapsed – · ETA –")
+        self.speed_label = QLabel("– samples/s")
+        self.result_label = QLabel("Test accuracy: –")
+        f = QFont(self.font())
+        f.setPointSize(f.pointSize() + 6)
+        f.setBold(True)
+        self.result_label.setFont(f)
+        prog.addWidget(self.progress, 0, 0, 1, 4)
+        for i, w in enumerate((self.epoch_label, self.step_label, self.time_label, self.speed_label)):
+            prog.addWidget(w, 1, i)
+        prog.addWidget(self.result_label, 2, 0, 1, 4)
+        rv.addLayout(prog)
+
+        self.plot_area = QWidget()
+        self.plot_layout = QHBoxLayout(self.plot_area)
+        self.plot_layout.setContentsMargins(0, 0, 0, 0)
+        self.smooth = QCheckBox("Smooth batch curves")
+        self.smooth.setChecked(True)
+        self.smooth.toggled.connect(self._mark_dirty)
+        rv.addWidget(self.plot_area, 3)
+        rv.addWidget(self.smooth)
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.log.setMaximumBlockCount(5000)
+        rv.addWidget(self.log, 2)
+
+    def showEvent(self, event) -> None:  # noqa: N802, ANN001
+        super().showEvent(event)
+        self.ensure_plots()
+
+    def ensure_plots(self) -> None:
+        """Create the pyqtgraph plots on first use (pyqtgraph is not imported at start-up)."""
+        if self._plots is not None:
+            return
+        from mnist_gui.views.plots import TrainingPlots  # noqa: PLC0415
+
+        self._plots = TrainingPlots(self.plot_area)
+        self._plots.set_dark(self._dark)
+        self.plot_layout.addWidget(self._plots)
+        self._mark_dirty()
+        self._refresh_plots()
+
+    def set_dark(self, dark: bool) -> None:
+        self._dark = dark
+        if self._plots is not None:
+            self._plots.set_dark(dark)
+
+    def _update_buttons(self) -> None:
+        training = self.is_training()
+        ready = self.state.data is not None and self._valid
+        self.train_btn.setEnabled(ready and not training)
+        self.eval_btn.setEnabled(ready and not training and self._eval_thread is None)
+        self.stop_btn.setEnabled(training)
+        model = self.state.model
+        self.save_btn.setEnabled(model is not None and model.kind != "default" and model.path is not None)
+        self.default_btn.setEnabled(model is not None and model.kind != "default")
+        self.csv_btn.setEnabled(bool(self.history))
+        self.png_btn.setEnabled(self._plots is not None)
+        for w in (self.preset, self.hidden, self.dropout, self.optimizer, self.lr, self.schedule, self.smoothing,
+                  self.batch_size, self.epochs, self.val_split, self.seed, self.limit):
+            w.setEnabled(not training)
+
+    def is_training(self) -> bool:
+        return self.worker is not None
+
+    # --- evaluate untrained ---------------------------------------------------------------------------
+    def evaluate_untrained(self) -> None:
+        try:
+            cfg = self.config()
+        except ConfigError as exc:
+            self.form_error.setText(f"⚠ {exc}")
+            return
+        if not self.state.tf_ready:
+            self.message.emit("Loading TensorFlow first…")
+        self.log.appendPlainText("Evaluating the untrained network on the test set…")
+        self._eval_thread = run_in_thread(_evaluate_untrained, cfg, self.state.data, name="evaluate-untrained",
+                                          on_done=self._on_evaluated, on_failed=self._on_eval_failed, receiver=self)
+        self._update_buttons()
+
+    def _on_evaluated(self, acc: object) -> None:
+        self._eval_thread = None
+        self.log.appendPlainText(f"Test accuracy before training: {acc:.2%}  (chance is 10%)")
+        self.result_label.setText(f"Untrained test accuracy: {acc:.2%}")
+        self._update_buttons()
+        self.evaluated.emit(float(acc))  # type: ignore[arg-type]
+
+    def _on_eval_failed(self, msg: str, exc: object) -> None:
+        self._eval_thread = None
+        self._update_buttons()
+        self._error("Evaluation failed", msg)
+
+    # --- training -------------------------------------------------------------------------------------
+    def start_training(self) -> None:
+        if self.is_training() or self.state.data is None:
+            return
+        try:
+            cfg = self.config()
+        except ConfigError as exc:
+            self.form_error.setText(f"⚠ {exc}")
+            return
+        from mnist_gui.paths import user_data_dir  # noqa: PLC0415
+        from mnist_gui.views.training_worker import TrainingWorker  # noqa: PLC0415
+
+        data = self.state.data.limited(self.limit.value() or None)
+        out = user_data_dir() / "models" / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S-%f")
+        self.ensure_plots()
+        self.history = {}
+        self.batch_x, self.batch_loss, self.batch_acc = [], [], []
+        self.log.clear()
+        self.result_label.setText("Training…")
+        self._cfg = cfg
+        self._n_fit = len(data.x_train) - int(len(data.x_train) * cfg.validation_split)
+        self.progress.setRange(0, cfg.epochs * 1000)
+        self.progress.setValue(0)
+        self._t_start = time.perf_counter()
+        worker = TrainingWorker(cfg, data, out)
+        worker.message.connect(self._on_message)
+        worker.batch.connect(self._on_batch)
+        worker.epochEnd.connect(self._on_epoch)
+        worker.done.connect(self._on_done)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_worker_finished)
+        self.worker = worker
+        self.thread = start_worker(worker, "training")
+        self._plot_timer.start()
+        if not self.state.tf_ready:
+            self.message.emit("Training starts as soon as TensorFlow has loaded…")
+        else:
+            self.message.emit("Training…")
+        self._update_buttons()
+
+    def stop_training(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.message.emit("Stopping after the current batch…")
+            self.stop_btn.setEnabled(False)
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        """Stop training and wait for the threads (window closing)."""
+        if self.worker is not None:
+            self.worker.stop()
+        for t in (self.thread, self._eval_thread):
+            if t is not None:
+                try:
+                    t.wait(timeout_ms)
+                except RuntimeError:
+                    pass
+
+    def _on_message(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def _on_batch(self, epoch: int, step: int, steps: int, logs: dict) -> None:
+        x = epoch + step / steps
+        self.batch_x.append(x)
+        self.batch_loss.append(logs.get("loss", float("nan")))
+        self.batch_acc.append(logs.get("accuracy", float("nan")))
+        self._plots_dirty = True
+        cfg = self._cfg
+        self.progress.setValue(int(x * 1000))
+        elapsed = time.perf_counter() - self._t_start
+        done_frac = x / cfg.epochs
+        eta = elapsed * (1 - done_frac) / done_frac if done_frac > 0 else 0
+        self.epoch_label.setText(f"Epoch {epoch + 1}/{cfg.epochs}")
+        self.step_label.setText(f"Step {step}/{steps}")
+        self.time_label.setText(f"Elapsed {_fmt_duration(elapsed)} · ETA {_fmt_duration(eta)}")
+        if elapsed > 0:
+            self.speed_label.setText(f"{x * self._n_fit / elapsed:,.0f} samples/s")
+
+    def _on_epoch(self, epoch: int, logs: dict, seconds: float) -> None:
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+        self._plots_dirty = True
+
+    def _on_done(self, result: Any) -> None:
+        self.last_result = result
+        self.history = result.history
+        self._plots_dirty = True
+        note = f" (stopped: {result.stop_reason})" if result.stopped else ""
+        self.result_label.setText(f"Test accuracy: {result.test_accuracy:.2%}  — best epoch {result.best_epoch}{note}")
+        self.state.set_model(ActiveModel(result.predictor, "trained", result.model_path, result.test_accuracy))
+        self.message.emit(f"Training done: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
+        self.trainingFinished.emit(result)
+
+    def _on_failed(self, msg: str) -> None:
+        self.result_label.setText("Training did not finish")
+        self.message.emit("Training failed")
+        self._error("Training failed", msg)
+        self.trainingFailed.emit(msg)
+
+    def _on_worker_finished(self) -> None:
+        self.worker = None
+        self.thread = None
+        self._plot_timer.stop()
+        self._refresh_plots()
+        self._update_buttons()
+
+    # --- plots ---------------------------------------------------------------------------------------
+    def _mark_dirty(self) -> None:
+        self._plots_dirty = True
+
+    def _refresh_plots(self) -> None:
+        if self._plots is None or not self._plots_dirty:
+            return
+        self._plots_dirty = False
+        self._plots.update_curves(self.batch_x, self.batch_loss, self.batch_acc, self.history, self.smooth.isChecked())
+
+    def show_loaded_history(self, meta: dict) -> None:
+        hist = meta.get("history") if isinstance(meta, dict) else None
+        if isinstance(hist, dict):
+            self.history = {k: [float(v) for v in vals] for k, vals in hist.items() if isinstance(vals, list)}
+            self.batch_x, self.batch_loss, self.batch_acc = [], [], []
+            self._plots_dirty = True
+            self._refresh_plots()
+            acc = meta.get("test_accuracy")
+            if isinstance(acc, (int, float)):
+                self.result_label.setText(f"Loaded model: test accuracy {acc:.2%}")
+            self._update_buttons()
+
+    # --- files ---------------------------------------------------------------------------------------
+    def save_model_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", str(Path.home() / "mnist_mlp.keras"), "Keras model (*.keras)")
+        if path:
+            self.save_model(path)
+
+    def save_model(self, path: str) -> bool:
+        from mnist_gui.ml.model_io import copy_model  # noqa: PLC0415
+
+        model = self.state.model
+        if model is None or model.path is None:
+            return False
+        try:
+            copy_model(model.path, path)
+        except UserError as exc:
+            self._error("The model could not be saved", str(exc))
+            return False
+        self.message.emit(f"Saved {Path(path).name} with its weights and history")
+        return True
+
+    def history_csv(self) -> str:
+        buf = io.StringIO()
+        keys = sorted(self.history)
+        w = csv.writer(buf)
+        w.writerow(["epoch", *keys])
+        for i in range(max((len(v) for v in self.history.values()), default=0)):
+            w.writerow([i + 1, *[self.history[k][i] if i < len(self.history[k]) else "" for k in keys]])
+        return buf.getvalue()
+
+    def export_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export history", str(Path.home() / "history.csv"), "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path: str) -> bool:
+        from mnist_gui.atomic import atomic_write_bytes  # noqa: PLC0415
+
+        try:
+            atomic_write_bytes(path, self.history_csv().encode())
+        except OSError as exc:
+            self._error("The history could not be exported", f"{path}: {exc.strerror or exc}")
+            return False
+        return True
+
+    def export_plots_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export plots", str(Path.home() / "training.png"), "PNG image (*.png)")
+        if path:
+            self.export_plots(path)
+
+    def export_plots(self, path: str) -> bool:
+        from mnist_gui.atomic import atomic_path  # noqa: PLC0415
+
+        self.ensure_plots()
+        try:
+            with atomic_path(path) as tmp:
+                if not self._plots.grab().save(str(tmp), "PNG"):
+                    raise OSError(f"cannot write {path}")
+        except OSError as exc:
+            self._error("The plots could not be exported", f"{path}: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        return True
+
+    def _error(self, title: str, msg: str) -> None:
+        win = self.window()
+        if hasattr(win, "error"):
+            win.error(title, msg)
+        else:
+            log.warning("%s: %s", title, msg)
+
+
+def _evaluate_untrained(cfg: TrainingConfig, data: Any) -> float:
+    from mnist_gui.ml.model import build_model  # noqa: PLC0415
+    from mnist_gui.ml.training import compile_model, configure_threads, evaluate, prepare  # noqa: PLC0415
+
+    configure_threads()
+    p = prepare(data)
+    model = build_model(cfg.model, seed=cfg.seed)
+    compile_model(model, cfg, 1)
+    return evaluate(model, p.x_test, p.y_test)[1]

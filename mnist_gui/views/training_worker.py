@@ -1,0 +1,81 @@
+"""The training worker: a QObject on its own QThread that owns TensorFlow and the model while it trains.
+
+The Keras callback only emits signals (per-batch ones throttled) and checks a ``threading.Event``;
+widgets are touched only by the slots on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from mnist_gui.errors import UserError
+from mnist_gui.ml.data import Mnist
+from mnist_gui.ml.training import TrainingConfig, TrainingReporter
+
+log = logging.getLogger(__name__)
+
+BATCH_SIGNAL_INTERVAL_S = 0.05  # at most 20 batch signals a second: plots redraw at ≤10 Hz anyway
+
+
+class _SignalReporter(TrainingReporter):
+    def __init__(self, worker: TrainingWorker) -> None:
+        self.w = worker
+        self._last = 0.0
+
+    def message(self, text: str) -> None:
+        self.w.message.emit(text)
+
+    def batch(self, epoch: int, step: int, steps: int, logs: dict[str, float]) -> None:
+        now = time.perf_counter()
+        if now - self._last >= BATCH_SIGNAL_INTERVAL_S or step >= steps:
+            self._last = now
+            self.w.batch.emit(epoch, step, steps, logs)
+
+    def epoch(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
+        self.w.epochEnd.emit(epoch, logs, seconds)
+
+    def checkpoint(self, epoch: int, val_loss: float, path: Path) -> None:
+        self.w.checkpoint.emit(epoch, val_loss, str(path))
+
+
+class TrainingWorker(QObject):
+    message = Signal(str)
+    batch = Signal(int, int, int, dict)
+    epochEnd = Signal(int, dict, float)
+    checkpoint = Signal(int, float, str)
+    done = Signal(object)  # TrainingResult without the Keras model, plus .predictor
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, config: TrainingConfig, data: Mnist, out_dir: Path) -> None:
+        super().__init__()
+        self.config, self.data, self.out_dir = config, data, out_dir
+        self.stop_event = threading.Event()
+
+    def stop(self) -> None:
+        """Thread-safe: called from the GUI thread; honoured at the next batch callback."""
+        self.stop_event.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from mnist_gui.ml.inference import NumpyPredictor  # noqa: PLC0415
+            from mnist_gui.ml.training import run_training  # noqa: PLC0415
+
+            result = run_training(self.config, self.data, self.out_dir, _SignalReporter(self), self.stop_event)
+            result.predictor = NumpyPredictor.from_keras(result.model, name=result.model_path.name)  # type: ignore[attr-defined]
+            result.model = None  # the Keras model stays on this thread
+            self.done.emit(result)
+        except UserError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:
+            log.error("training failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.finished.emit()

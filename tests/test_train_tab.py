@@ -1,0 +1,110 @@
+"""Training through the GUI: a real short run in the worker thread, stop, close mid-training, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_gui.app import create_window
+from mnist_gui.ml.data import Mnist
+
+
+@pytest.fixture
+def window(qtbot, small_mnist: Mnist):
+    w = create_window()
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.state.dataChanged, timeout=20000):
+        pass
+    w.state.set_data(small_mnist)  # tiny slice: training here is plumbing
+    with qtbot.waitSignal(w.state.tfReady, timeout=60000) if not w.state.tf_ready else _null():
+        pass
+    yield w
+    w.close()
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def test_short_training_updates_plots_accuracy_and_draw_model(qtbot, window):
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    tab.apply_preset("notebook")
+    tab.epochs.setValue(2)
+    batches = []
+    tab.worker_batches = batches
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000) as blocker:
+        tab.train_btn.click()
+        assert not tab.train_btn.isEnabled() and tab.stop_btn.isEnabled()
+        tab.worker.batch.connect(lambda *a: batches.append(a))
+    result = blocker.args[0]
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    assert batches, "no batch signals arrived"
+    assert len(tab.history["val_loss"]) == 2
+    assert tab._plots.point_count() > 4
+    assert "Test accuracy:" in tab.result_label.text() and f"{result.test_accuracy:.2%}" in tab.result_label.text()
+    assert window.state.model.kind == "trained" and window.state.model.path == result.model_path
+    assert "trained this session" in window.model_label.text()
+    # the Draw tab now predicts with the new model
+    window.draw_tab.show_digit(window.state.data.x_test[0], int(window.state.data.y_test[0]))
+    expected = result.predictor.predict(window.state.data.x_test[:1] / 255.0)
+    assert window.draw_tab.last_probs is not None and window.state.model.predictor is result.predictor
+    assert expected.shape == (1, 10)
+    # and back to the default
+    tab.default_btn.click()
+    assert window.state.model.kind == "default"
+
+
+def test_stop_mid_epoch_keeps_best_checkpoint(qtbot, window):
+    tab = window.train_tab
+    tab.apply_preset("notebook")
+    tab.epochs.setValue(50)
+    tab.batch_size.setValue(16)
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000) as blocker:
+        tab.train_btn.click()
+        qtbot.waitUntil(lambda: len(tab.history.get("val_loss", [])) >= 1, timeout=60000)
+        tab.stop_btn.click()
+    result = blocker.args[0]
+    assert result.stopped and result.stop_reason == "stopped by user"
+    assert len(result.history["loss"]) < 50
+    assert result.model_path.is_file()
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    assert tab.train_btn.isEnabled()
+
+
+def test_close_window_mid_training_ends_thread(qtbot, window):
+    tab = window.train_tab
+    tab.apply_preset("notebook")
+    tab.epochs.setValue(50)
+    tab.train_btn.click()
+    qtbot.waitUntil(lambda: bool(tab.batch_x), timeout=60000)
+    thread = tab.thread
+    window.close()
+    assert not thread.isRunning()
+
+
+def test_invalid_hyperparameters_are_rejected_inline(qtbot, window):
+    tab = window.train_tab
+    tab.hidden.setText("512, zero")
+    assert "hidden units" in tab.form_error.text() and not tab.train_btn.isEnabled()
+    tab.hidden.setText("512, 512")
+    tab.lr.setText("-1")
+    assert "learning rate" in tab.form_error.text() and not tab.train_btn.isEnabled()
+    tab.lr.setText("0.001")
+    tab.batch_size.setValue(60000)
+    assert "larger than" in tab.form_error.text()
+    tab.apply_preset("notebook")
+    assert tab.form_error.text() == "" and tab.train_btn.isEnabled()
+    assert "Total params: 669,706" in tab.summary.toPlainText()
+
+
+def test_evaluate_untrained_is_near_chance(qtbot, window):
+    tab = window.train_tab
+    with qtbot.waitSignal(tab.evaluated, timeout=60000) as blocker:
+        tab.eval_btn.click()
+    assert 0.0 <= blocker.args[0] < 0.3
