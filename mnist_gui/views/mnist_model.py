@@ -1,0 +1,79 @@
+"""A virtualised Qt model/view for MNIST thumbnails: a list model over an index array and a delegate
+that paints each 28×28 image on demand (no widget per image)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+THUMB = 56
+CELL = QSize(THUMB + 8, THUMB + 22)
+IndexRole = Qt.UserRole + 1
+
+
+class MnistListModel(QAbstractListModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: np.ndarray = np.zeros((0, 28, 28), np.uint8)
+        self.labels: np.ndarray = np.zeros(0, np.uint8)
+        self.predicted: np.ndarray | None = None
+        self.indices: np.ndarray = np.zeros(0, np.int64)
+
+    def set_split(self, images: np.ndarray, labels: np.ndarray, predicted: np.ndarray | None) -> None:
+        self.beginResetModel()
+        self.images, self.labels, self.predicted = images, labels, predicted
+        self.indices = np.arange(len(images))
+        self.endResetModel()
+
+    def set_indices(self, indices: np.ndarray) -> None:
+        self.beginResetModel()
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.indices)
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):  # noqa: ANN201
+        if not index.isValid():
+            return None
+        i = int(self.indices[index.row()])
+        if role == IndexRole:
+            return i
+        if role == Qt.DisplayRole:
+            return str(int(self.labels[i]))
+        if role == Qt.ToolTipRole:
+            tip = f"#{i}: label {int(self.labels[i])}"
+            if self.predicted is not None:
+                tip += f", predicted {int(self.predicted[i])}"
+            return tip
+        return None
+
+    def row_of(self, dataset_index: int) -> int:
+        hits = np.flatnonzero(self.indices == dataset_index)
+        return int(hits[0]) if hits.size else -1
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        return CELL
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        model: MnistListModel = index.model()  # type: ignore[assignment]
+        i = int(model.indices[index.row()])
+        r = option.rect
+        pal = option.palette
+        if option.state & QStyle.State_Selected:
+            painter.fillRect(r, pal.color(QPalette.Highlight))
+        img = np.ascontiguousarray(model.images[i])
+        q = QImage(img.data, 28, 28, 28, QImage.Format_Grayscale8)
+        painter.drawImage(QRect(r.x() + 4, r.y() + 4, THUMB, THUMB), q)
+        label = int(model.labels[i])
+        text = f"{label}"
+        color = pal.color(QPalette.HighlightedText if option.state & QStyle.State_Selected else QPalette.Text)
+        if model.predicted is not None and int(model.predicted[i]) != label:
+            text += f"→{int(model.predicted[i])}"
+            color = QColor(230, 80, 60)
+        painter.setPen(color)
+        painter.drawText(QRect(r.x(), r.y() + THUMB + 4, r.width(), 16), Qt.AlignCenter, text)
