@@ -1,0 +1,274 @@
+"""Benchmarks: ``python benchmarks/run.py [NAME …]`` prints one line per figure, ``NAME: VALUE UNIT``.
+
+README's results table is made from this output. Comparisons are ratios measured side by side in one run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+BENCHES: dict[str, Callable[[], list[tuple[str, float, str]]]] = {}
+EPOCHS_SPEED = 3  # epochs per side for the throughput comparisons
+
+
+def bench(*names: str):  # noqa: ANN201
+    def deco(fn):  # noqa: ANN001, ANN202
+        for n in names:
+            BENCHES[n] = fn
+        return fn
+    return deco
+
+
+def _env() -> dict:
+    import tempfile
+
+    return {**os.environ, "MNIST_GUI_DATA_DIR": tempfile.mkdtemp(prefix="mnist-bench-"),
+            "MNIST_GUI_SETTINGS": os.path.join(tempfile.mkdtemp(prefix="mnist-bench-"), "s.ini")}
+
+
+def _sub(code: str, timeout: int = 1800) -> dict:
+    """Run ``code`` in a fresh interpreter; it prints one JSON line last."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --- core -----------------------------------------------------------------------------------------------
+@bench("test_accuracy_default", "test_accuracy_notebook")
+def accuracy() -> list:
+    code = (
+        "import json, tempfile\n"
+        "from mnist_gui.ml.data import load_mnist\n"
+        "from mnist_gui.ml.training import TrainingConfig, run_training\n"
+        "d = load_mnist(); res = {}\n"
+        "for name in ('default', 'notebook'):\n"
+        "    r = run_training(TrainingConfig.preset_config(name), d, tempfile.mkdtemp())\n"
+        "    res[name] = r.test_accuracy\n"
+        "print(json.dumps(res))\n"
+    )
+    r = _sub(code)
+    return [("test_accuracy_default", 100 * r["default"], "%"), ("test_accuracy_notebook", 100 * r["notebook"], "%")]
+
+
+@bench("train_throughput_ratio")
+def throughput() -> list:
+    """Project training run vs a bare notebook-style ``model.fit`` (Keras defaults, ModelCheckpoint)."""
+    code = (
+        "import json, tempfile, time, keras\n"
+        "from mnist_gui.ml.data import load_mnist\n"
+        "from mnist_gui.ml.model import ModelSpec, build_model\n"
+        "from mnist_gui.ml.training import TrainingConfig, run_training, prepare\n"
+        f"E = {EPOCHS_SPEED}\n"
+        "d = load_mnist(); p = prepare(d)\n"
+        "def bare():\n"
+        "    m = build_model(ModelSpec(), seed=1)\n"
+        "    m.compile(loss='categorical_crossentropy', optimizer='rmsprop', metrics=['accuracy'])\n"
+        "    ck = keras.callbacks.ModelCheckpoint(tempfile.mkdtemp() + '/b.keras', monitor='val_loss', save_best_only=True)\n"
+        "    t = time.perf_counter(); m.fit(p.x_train, p.y_train, batch_size=128, epochs=E, validation_split=0.2, callbacks=[ck], verbose=0)\n"
+        "    return time.perf_counter() - t\n"
+        "def project():\n"
+        "    r = run_training(TrainingConfig.preset_config('notebook').with_(epochs=E), d, tempfile.mkdtemp())\n"
+        "    return r.seconds\n"
+        "bare(); project()  # warm-up: graph tracing and caches for both\n"
+        "b = [bare() for _ in range(2)]; q = [project() for _ in range(2)]\n"
+        "print(json.dumps({'bare': min(b), 'project': min(q)}))\n"
+    )
+    r = _sub(code)
+    return [("train_throughput_ratio", r["bare"] / r["project"], "x"),
+            ("train_epoch_seconds_project", r["project"] / EPOCHS_SPEED, "s"), ("train_epoch_seconds_bare", r["bare"] / EPOCHS_SPEED, "s")]
+
+
+@bench("predict_p95_ms")
+def predict_latency() -> list:
+    from mnist_gui.ml.data import load_mnist
+    from mnist_gui.ml.inference import load_default_predictor
+
+    p = load_default_predictor()
+    x = load_mnist().x_test[:2000].astype(np.float32) / 255
+    for i in range(100):
+        p.predict(x[i : i + 1])
+    times = []
+    for i in range(2000):
+        t = time.perf_counter()
+        p.predict(x[i : i + 1])
+        times.append(time.perf_counter() - t)
+    return [("predict_p95_ms", 1000 * float(np.percentile(times, 95)), "ms")]
+
+
+# --- GUI ------------------------------------------------------------------------------------------------
+@bench("window_visible_s")
+def window_visible() -> list:
+    runs = []
+    for _ in range(5):
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "mnist_gui"], stdout=subprocess.PIPE, text=True,
+                                env={**_env(), "MNIST_GUI_EXIT_AFTER_PAINT": "1"}, cwd=ROOT)
+        for line in proc.stdout:
+            if line.startswith("first-paint"):
+                runs.append(time.perf_counter() - t)
+                break
+        proc.wait(timeout=60)
+    return [("window_visible_s", float(np.median(runs)), "s")]
+
+
+def _app_window():
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from mnist_gui.app import create_window
+
+    w = create_window()
+    w.resize(1100, 720)
+    w.show()
+    deadline = time.time() + 30
+    while (w.state.model is None or w.state.data is None) and time.time() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    return app, w
+
+
+@bench("draw_to_prediction_p95_ms", "drawn_digit_accuracy", "clean_digit_accuracy")
+def drawing() -> list:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from skeleton import skeleton_segments
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from mnist_gui.ml.inference import load_default_predictor
+
+    os.environ.update({k: v for k, v in _env().items() if k.startswith("MNIST_GUI")})
+    app, w = _app_window()
+    tab = w.draw_tab
+    c = tab.canvas
+    predictor = load_default_predictor()
+    data = w.state.data
+    rng = np.random.default_rng(0)
+    n = 1000
+    idx = rng.choice(len(data.x_test), n, replace=False)
+    side = min(c.width(), c.height())
+    ox, oy = (c.width() - side) // 2, (c.height() - side) // 2
+    correct, latencies = 0, []
+    for k, i in enumerate(idx):
+        c.clear()
+        c._undo.clear()
+        size = rng.uniform(0.25, 0.9)  # digit height as a share of the canvas
+        width = rng.uniform(0.015, 0.10)  # brush width as a share of the canvas
+        c.brush_width = width
+        x0, y0 = rng.uniform(0, 1 - size, 2)
+        scale = size / 20  # MNIST digits span ~20 px
+        for (ax, ay), (bx, by) in skeleton_segments(data.x_test[i]):
+            pa = QPoint(ox + int((x0 + (ax - 4) * scale) * side), oy + int((y0 + (ay - 4) * scale) * side))
+            pb = QPoint(ox + int((x0 + (bx - 4) * scale) * side), oy + int((y0 + (by - 4) * scale) * side))
+            QTest.mousePress(c, Qt.LeftButton, Qt.NoModifier, pa)
+            QTest.mouseMove(c, pb)
+            QTest.mouseRelease(c, Qt.LeftButton, Qt.NoModifier, pb)
+        t = time.perf_counter()
+        x = c.to_mnist()
+        probs = predictor.predict(x[None])
+        latencies.append(time.perf_counter() - t)
+        correct += int(probs.argmax() == data.y_test[i])
+        if k % 50 == 0:
+            app.processEvents()
+    clean = float((predictor.predict(data.x_test[idx] / 255.0).argmax(1) == data.y_test[idx]).mean())
+    w.close()
+    return [("draw_to_prediction_p95_ms", 1000 * float(np.percentile(latencies, 95)), "ms"),
+            ("drawn_digit_accuracy", 100 * correct / n, "%"), ("clean_digit_accuracy", 100 * clean, "%")]
+
+
+@bench("pixel_view_update_ms", "confusion_eval_s")
+def dataset_tab() -> list:
+    os.environ.update({k: v for k, v in _env().items() if k.startswith("MNIST_GUI")})
+    app, w = _app_window()
+    from mnist_gui.views.dataset_tab import _predict_all
+
+    w.tabs.setCurrentWidget(w.dataset_tab)
+    app.processEvents()
+    tab = w.dataset_tab
+    tab.ensure_figures()
+    times = []
+    for i in range(1, 41):
+        t = time.perf_counter()
+        tab.select_index(i)
+        app.processEvents()  # runs the canvas' draw_idle and repaints the window: what a person waits for
+        app.processEvents()
+        times.append(time.perf_counter() - t)
+    t = time.perf_counter()
+    _predict_all(w.state.model.predictor, w.state.data.x_test)
+    conf = time.perf_counter() - t
+    w.close()
+    return [("pixel_view_update_ms", 1000 * float(np.percentile(times, 95)), "ms"), ("confusion_eval_s", conf, "s")]
+
+
+@bench("gui_train_throughput_ratio", "gui_max_stall_ms", "gui_peak_rss_ratio")
+def gui_training() -> list:
+    headless = (
+        "import json, resource, tempfile\n"
+        "from mnist_gui.ml.data import load_mnist\n"
+        "from mnist_gui.ml.training import TrainingConfig, run_training\n"
+        f"r = run_training(TrainingConfig.preset_config('default').with_(epochs={EPOCHS_SPEED}), load_mnist(), tempfile.mkdtemp())\n"
+        "print(json.dumps({'sps': r.samples_per_second, 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))\n"
+    )
+    gui = (
+        "import json, resource, time, os\n"
+        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from PySide6.QtCore import QTimer\n"
+        "app = QApplication([])\n"
+        "from mnist_gui.app import create_window\n"
+        "w = create_window(); w.resize(1100, 720); w.show()\n"
+        "tab = w.train_tab; out = {}; stall = [0.0]; last = [time.perf_counter()]; training = [False]\n"
+        "def probe():\n"
+        "    now = time.perf_counter()\n"
+        "    if training[0]: stall[0] = max(stall[0], now - last[0] - 0.010)\n"
+        "    last[0] = now\n"
+        "timer = QTimer(); timer.setInterval(10); timer.timeout.connect(probe); timer.start()\n"
+        "def go():\n"
+        "    if w.state.data is None or not w.state.tf_ready: QTimer.singleShot(100, go); return\n"
+        "    w.tabs.setCurrentWidget(tab); tab.apply_preset('default')\n"
+        f"    tab.epochs.setValue({EPOCHS_SPEED}); training[0] = True; tab.train_btn.click()\n"
+        "def done(r):\n"
+        "    training[0] = False; out['sps'] = r.samples_per_second; QTimer.singleShot(500, app.quit)\n"
+        "tab.trainingFinished.connect(done)\n"
+        "QTimer.singleShot(200, go); app.exec(); w.close()\n"
+        "out['stall'] = stall[0]; out['rss'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps(out))\n"
+    )
+    h = _sub(headless)
+    g = _sub(gui)
+    return [("gui_train_throughput_ratio", g["sps"] / h["sps"], "x"), ("gui_max_stall_ms", 1000 * g["stall"], "ms"),
+            ("gui_peak_rss_ratio", g["rss"] / h["rss"], "x")]
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(dict.fromkeys(BENCHES))
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        print(f"error: unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(BENCHES)})", file=sys.stderr)
+        return 2
+    done: set = set()
+    for n in names:
+        fn = BENCHES[n]
+        if fn in done:
+            continue
+        done.add(fn)
+        for name, value, unit in fn():
+            print(f"{name}: {value:.4g} {unit}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
