@@ -159,9 +159,13 @@ def configure_threads() -> None:
     import tensorflow as tf  # noqa: PLC0415
 
     cores = os.cpu_count() or 1
+    intra, inter = cores, min(2, cores)
+    override = os.environ.get("MNIST_GUI_TF_THREADS", "")
+    if override:
+        intra, inter = (int(v) for v in override.split(","))
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(cores)
-        tf.config.threading.set_inter_op_parallelism_threads(min(2, cores))
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
     except RuntimeError:
         pass  # already initialised: keep what is set
 

@@ -108,6 +108,8 @@ class MainWindow(QMainWindow):
     def _on_tf_ready(self, version: object) -> None:
         self.state.mark_tf_ready()
         self.show_status(f"TensorFlow {version} ready")
+        # Pre-import the plotting libraries too, so opening a tab or starting training never stalls on it.
+        run_in_thread(_import_plotting, name="import-plotting", receiver=self)
 
     def _on_tf_failed(self, message: str, exc: object) -> None:
         self.show_status("TensorFlow could not be loaded: training is unavailable")
@@ -321,6 +323,15 @@ def _import_tensorflow() -> str:
 
     configure_threads()
     return tf.__version__
+
+
+def _import_plotting() -> None:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("QtAgg")
+    import matplotlib.backends.backend_qtagg  # noqa: F401, PLC0415
+    import matplotlib.figure  # noqa: F401, PLC0415
+    import pyqtgraph  # noqa: F401, PLC0415
 
 
 def _load_model_file(path: str) -> tuple[str, object, dict]:
