@@ -40,6 +40,7 @@ class TrainingConfig:
     # Batches per compiled TF call: Keras' per-step Python overhead is a large share of a step for this
     # small model. Progress callbacks and stop checks then come every N batches (a fraction of a second).
     steps_per_execution: int = 32
+    augment: bool = False  # random affine + stroke-width variation of training images (see ml/augment.py)
     preset: str = "custom"
 
     @staticmethod
@@ -284,8 +285,16 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
 
     progress, best = _make_callbacks(cfg, reporter, stop_event, ckpt_path, steps)
     t0 = time.perf_counter()
-    hist = model.fit(p.x_train, p.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                     validation_split=cfg.validation_split, callbacks=[progress, best], verbose=0)
+    if cfg.augment:
+        from mnist_gui.ml.augment import augmented_dataset  # noqa: PLC0415
+
+        # Keras' validation_split does not apply to datasets: hold out the same last fraction by hand.
+        train_ds = augmented_dataset(p.x_train[:n_fit], p.y_train[:n_fit], cfg.batch_size, cfg.seed)
+        hist = model.fit(train_ds, epochs=cfg.epochs, validation_data=(p.x_train[n_fit:], p.y_train[n_fit:]),
+                         callbacks=[progress, best], verbose=0)
+    else:
+        hist = model.fit(p.x_train, p.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
+                         validation_split=cfg.validation_split, callbacks=[progress, best], verbose=0)
     seconds = time.perf_counter() - t0
     epochs_run = len(hist.history.get("loss", []))
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}

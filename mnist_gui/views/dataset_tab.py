@@ -190,7 +190,7 @@ class DatasetTab(QWidget):
 
     def _on_model(self) -> None:
         """Recompute predictions for both splits off the GUI thread when the active model changes."""
-        if self.state.data is None or self.state.model is None:
+        if self.state.data is None or self.state.model is None or self.state.closing:
             return
         self._pred_generation += 1
         gen = self._pred_generation

@@ -39,7 +39,6 @@ class MainWindow(QMainWindow):
         self.data_path = data_path
         self.settings = app_settings()
         self._painted = False
-        self._closing = False
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -78,6 +77,8 @@ class MainWindow(QMainWindow):
 
     def start_background_work(self) -> None:
         """Called once the window has shown: default model, dataset, then TensorFlow in the background."""
+        if self.state.closing:
+            return
         self.apply_theme(self.theme)
         self._load_default_model()
         self.show_status("Loading MNIST…")
@@ -106,6 +107,8 @@ class MainWindow(QMainWindow):
         self.error("MNIST could not be loaded", message)
 
     def _on_tf_ready(self, version: object) -> None:
+        if self.state.closing:
+            return
         self.state.mark_tf_ready()
         self.show_status(f"TensorFlow {version} ready")
         # Pre-import the plotting libraries too, so opening a tab or starting training never stalls on it.
@@ -219,6 +222,8 @@ class MainWindow(QMainWindow):
 
     def load_model(self, path: str) -> None:
         """Load a .keras file (safe mode) off the GUI thread; it becomes the active model."""
+        if self.state.closing:
+            return
         self.show_status(f"Loading {Path(path).name}…")
         self.settings.setValue("last_model_dir", str(Path(path).parent))
         run_in_thread(_load_model_file, path, name="load-model", on_done=self._on_model_loaded, on_failed=self._on_model_failed, receiver=self)
@@ -286,7 +291,7 @@ class MainWindow(QMainWindow):
                           "used under the <a href='https://creativecommons.org/licenses/by-sa/3.0/'>CC BY-SA 3.0</a> license.</p>")
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._closing = True
+        self.state.closing = True
         if self.train_tab is not None:
             self.train_tab.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
@@ -295,6 +300,8 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         wait_all()
         super().closeEvent(event)
+        # Results that arrive from threads that finished while closing must not start new work.
+        self.state.blockSignals(True)
 
 
 def _save_png(arr: np.ndarray, path: Path) -> None:

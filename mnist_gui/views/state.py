@@ -41,6 +41,7 @@ class AppState(QObject):
         self.model: ActiveModel | None = None
         self.default_model: ActiveModel | None = None
         self.tf_ready = False
+        self.closing = False  # set when the window closes: no new background work starts after it
 
     def set_data(self, data: Mnist) -> None:
         self.data = data

@@ -114,4 +114,11 @@ class _Relay(QObject):
 
 def _bound(receiver: QObject, fn: Callable[..., None]) -> Callable[..., None]:
     relay = _Relay(fn, receiver)
-    return lambda *a: relay.fire.emit(a)
+
+    def forward(*args: Any) -> None:
+        try:
+            relay.fire.emit(args)
+        except RuntimeError:  # the receiver (a closed window) is gone: nobody wants the result
+            log.debug("dropped a result for a deleted receiver")
+
+    return forward

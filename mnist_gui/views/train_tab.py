@@ -298,6 +298,8 @@ class TrainTab(QWidget):
 
     # --- evaluate untrained ---------------------------------------------------------------------------
     def evaluate_untrained(self) -> None:
+        if self.state.closing:
+            return
         try:
             cfg = self.config()
         except ConfigError as exc:
@@ -324,7 +326,7 @@ class TrainTab(QWidget):
 
     # --- training -------------------------------------------------------------------------------------
     def start_training(self) -> None:
-        if self.is_training() or self.state.data is None:
+        if self.is_training() or self.state.data is None or self.state.closing:
             return
         try:
             cfg = self.config()
