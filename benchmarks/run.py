@@ -242,7 +242,7 @@ _GUI = (
     "timer = QTimer(); timer.setInterval(PROBE_MS); timer.timeout.connect(probe)\n"
     "if PROBE_MS: timer.start()\n"
     "def go():\n"
-    "    if w.state.data is None or not w.state.tf_ready or 'pyqtgraph' not in sys.modules: QTimer.singleShot(100, go); return\n"
+    "    if w.state.data is None or not w.state.tf_ready: QTimer.singleShot(100, go); return\n"
     "    w.tabs.setCurrentWidget(tab); tab.apply_preset('default')\n"
     f"    tab.epochs.setValue({EPOCHS_SPEED})\n"
     "    QTimer.singleShot(1000, start)  # let start-up work (dataset predictions, imports) settle\n"
@@ -271,6 +271,26 @@ def gui_training() -> list:
     return [("gui_train_throughput_ratio", g_sps / h_sps, "x"), ("gui_max_stall_ms", 1000 * max(r["stall"] for r in probed), "ms"),
             ("gui_peak_rss_ratio", max(r["rss"] for r in guis + probed) / max(r["rss"] for r in heads), "x"),
             ("gui_train_samples_per_s", g_sps, "samples/s"), ("headless_train_samples_per_s", h_sps, "samples/s")]
+
+
+@bench("bundle_size_gb", "frozen_window_visible_s")
+def bundle() -> list:
+    """Needs a built bundle: ``pyinstaller --noconfirm build.spec`` (dist/mnist-gui)."""
+    exe = ROOT / "dist" / "mnist-gui" / "mnist-gui"
+    if not exe.is_file():
+        raise RuntimeError("no bundle at dist/mnist-gui: build it with `pyinstaller --noconfirm build.spec`")
+    size = sum(f.stat().st_size for f in exe.parent.rglob("*") if f.is_file() and not f.is_symlink())
+    runs = []
+    for _ in range(5):
+        t = time.perf_counter()
+        proc = subprocess.Popen([str(exe)], stdout=subprocess.PIPE, text=True, cwd="/tmp",
+                                env={**_env(), "MNIST_GUI_EXIT_AFTER_PAINT": "1", "QT_QPA_PLATFORM": "offscreen"})
+        for line in proc.stdout:
+            if line.startswith("first-paint"):
+                runs.append(time.perf_counter() - t)
+                break
+        proc.wait(timeout=60)
+    return [("bundle_size_gb", size / 1e9, "GB"), ("frozen_window_visible_s", float(np.median(runs)), "s")]
 
 
 def main(argv: list[str]) -> int:

@@ -7,6 +7,7 @@ the previous file survives any failure.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -17,6 +18,10 @@ from pathlib import Path
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temp path beside ``target``; on success it replaces ``target`` in one rename."""
     target = Path(target)
+    if target.exists() and not target.is_file():
+        # Never rename over a device, folder or socket (e.g. /dev/full): that would replace it.
+        raise IsADirectoryError(errno.EISDIR, "not a regular file", str(target)) if target.is_dir() else \
+            OSError(errno.EINVAL, "not a regular file", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent)
     os.close(fd)

@@ -40,6 +40,7 @@ def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise ImageError(f"{p}: no such file")
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses larger images while reading the header
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

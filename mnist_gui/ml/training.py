@@ -291,7 +291,7 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
         # Keras' validation_split does not apply to datasets: hold out the same last fraction by hand.
         train_ds = augmented_dataset(p.x_train[:n_fit], p.y_train[:n_fit], cfg.batch_size, cfg.seed)
         hist = model.fit(train_ds, epochs=cfg.epochs, validation_data=(p.x_train[n_fit:], p.y_train[n_fit:]),
-                         callbacks=[progress, best], verbose=0)
+                         callbacks=[progress, best], verbose=0, shuffle=False)  # the dataset shuffles itself
     else:
         hist = model.fit(p.x_train, p.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
                          validation_split=cfg.validation_split, callbacks=[progress, best], verbose=0)

@@ -145,6 +145,10 @@ class DatasetTab(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802, ANN001
         super().showEvent(event)
         self.ensure_figures()
+        if self._stale:
+            self._on_model()
+
+    _stale = False
 
     def ensure_figures(self) -> None:
         if self._figures_ready:
@@ -192,6 +196,10 @@ class DatasetTab(QWidget):
         """Recompute predictions for both splits off the GUI thread when the active model changes."""
         if self.state.data is None or self.state.model is None or self.state.closing:
             return
+        if not self.isVisible():  # evaluate when the tab is next shown, not while the user trains or draws
+            self._stale = True
+            return
+        self._stale = False
         self._pred_generation += 1
         gen = self._pred_generation
         self.overall_label.setText("Evaluating the active model on the test set…")

@@ -99,13 +99,16 @@ class TrainTab(QWidget):
         self.epochs = QSpinBox(minimum=1, maximum=1000)
         self.val_split = QDoubleSpinBox(minimum=0.01, maximum=0.99, singleStep=0.05, decimals=2)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.augment = QCheckBox("random affine + stroke width")
+        self.augment.setToolTip("Distort training images on the fly (rotation, scale, shear, shift, thicker/thinner strokes)")
         self.limit = QSpinBox(minimum=0, maximum=60000, singleStep=1000)
         self.limit.setSpecialValueText("all 60,000")
         self.limit.setToolTip("Train on the first N images only (quick experiments); 0 = all")
         for label, w in (("Preset", self.preset), ("Hidden units", self.hidden), ("Dropout", self.dropout),
                          ("Optimizer", self.optimizer), ("Learning rate", self.lr), ("LR schedule", self.schedule),
                          ("Label smoothing", self.smoothing), ("Batch size", self.batch_size), ("Epochs", self.epochs),
-                         ("Validation split", self.val_split), ("Seed", self.seed), ("Training images", self.limit)):
+                         ("Validation split", self.val_split), ("Seed", self.seed), ("Augmentation", self.augment),
+                         ("Training images", self.limit)):
             form.addRow(label, w)
         self.form_error = QLabel("")
         self.form_error.setWordWrap(True)
@@ -120,6 +123,7 @@ class TrainTab(QWidget):
             w.valueChanged.connect(self._form_changed)
         for w in (self.optimizer, self.schedule):
             w.currentTextChanged.connect(self._form_changed)
+        self.augment.toggled.connect(self._form_changed)
         lv.addWidget(form_box)
 
         summary_box = QGroupBox("Model summary")
@@ -147,6 +151,7 @@ class TrainTab(QWidget):
             self.epochs.setValue(cfg.epochs)
             self.val_split.setValue(cfg.validation_split)
             self.seed.setValue(cfg.seed)
+            self.augment.setChecked(cfg.augment)
             self.preset.setCurrentText(name)
         finally:
             self._loading_preset = False
@@ -167,7 +172,8 @@ class TrainTab(QWidget):
         base = TrainingConfig.preset_config(self.preset.currentText()) if self.preset.currentText() != "custom" else TrainingConfig()
         cfg = replace(base, model=ModelSpec(units, round(self.dropout.value(), 4), self.optimizer.currentText(), lr),
                       epochs=self.epochs.value(), batch_size=self.batch_size.value(), validation_split=round(self.val_split.value(), 4),
-                      seed=self.seed.value(), lr_schedule=self.schedule.currentText(), label_smoothing=round(self.smoothing.value(), 4))
+                      seed=self.seed.value(), lr_schedule=self.schedule.currentText(), label_smoothing=round(self.smoothing.value(), 4),
+                      augment=self.augment.isChecked())
         n = self.limit.value() or (len(self.state.data.x_train) if self.state.data is not None else None)
         cfg.validate(n)
         return cfg
@@ -290,7 +296,7 @@ class TrainTab(QWidget):
         self.csv_btn.setEnabled(bool(self.history))
         self.png_btn.setEnabled(self._plots is not None)
         for w in (self.preset, self.hidden, self.dropout, self.optimizer, self.lr, self.schedule, self.smoothing,
-                  self.batch_size, self.epochs, self.val_split, self.seed, self.limit):
+                  self.batch_size, self.epochs, self.val_split, self.seed, self.augment, self.limit):
             w.setEnabled(not training)
 
     def is_training(self) -> bool:

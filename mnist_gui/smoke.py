@@ -1,0 +1,65 @@
+"""``mnist-gui --smoke-test``: the frozen app's self-check.
+
+Shows the window offscreen, waits for TensorFlow, predicts a bundled test digit, runs one training step
+on a tiny slice, prints ``smoke test ok`` and exits 0 — or prints the reason and exits 1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import traceback
+
+
+def _fail(reason: str) -> int:
+    print(f"smoke test failed: {reason}", flush=True)
+    return 1
+
+
+def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> int:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Never touch the real user's settings or data from a self-check.
+    scratch = tempfile.mkdtemp(prefix="mnist-gui-smoke-")
+    os.environ.setdefault("MNIST_GUI_DATA_DIR", scratch)
+    os.environ.setdefault("MNIST_GUI_SETTINGS", os.path.join(scratch, "settings.ini"))
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        from mnist_gui.app import create_window  # noqa: PLC0415
+
+        t0 = time.perf_counter()
+        w = create_window(data_path)
+        w.show()
+        deadline = time.perf_counter() + timeout_s
+        while not (w.state.tf_ready and w.state.data is not None and w.state.model is not None):
+            app.processEvents()
+            time.sleep(0.01)
+            if getattr(w, "last_error", ""):
+                return _fail(w.last_error)
+            if time.perf_counter() > deadline:
+                return _fail("TensorFlow, the data or the default model did not load in time")
+        print(f"window shown, TensorFlow ready after {time.perf_counter() - t0:.1f} s", flush=True)
+        data = w.state.data
+        w.draw_tab.show_digit(data.x_test[0], int(data.y_test[0]))
+        probs = w.draw_tab.last_probs
+        if probs is None or int(probs.argmax()) != int(data.y_test[0]):
+            return _fail(f"the default model misread test digit 0 (label {int(data.y_test[0])})")
+        print(f"predicted test digit 0 as {int(probs.argmax())} ({float(probs.max()):.1%})", flush=True)
+
+        from mnist_gui.ml.training import TrainingConfig, run_training  # noqa: PLC0415
+
+        cfg = TrainingConfig.preset_config("notebook").with_(epochs=1, batch_size=64)
+        result = run_training(cfg, data.limited(320), os.path.join(scratch, "model"))
+        if not result.model_path.is_file():
+            return _fail("training wrote no checkpoint")
+        print(f"trained one epoch on 320 images: test accuracy {result.test_accuracy:.1%}", flush=True)
+        w.close()
+    except Exception as exc:  # the point of a smoke test is to report, not to crash
+        traceback.print_exc()
+        return _fail(f"{type(exc).__name__}: {exc}")
+    print("smoke test ok", flush=True)
+    return 0

@@ -1,0 +1,156 @@
+"""Bad model files: refused with a message saying why; nothing untrusted runs."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+
+from mnist_gui.errors import ModelError
+from mnist_gui.ml.inference import NumpyPredictor, weights_path_for
+from mnist_gui.ml.model import ModelSpec, build_model
+from mnist_gui.ml.model_io import load_keras_model, load_predictor_checked, save_model
+
+
+@pytest.fixture(scope="module")
+def good_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("good") / "m.keras"
+    model = build_model(ModelSpec(hidden_units=(32,)), seed=0)
+    save_model(model, path)
+    return path
+
+
+def test_zero_byte_keras(tmp_path):
+    p = tmp_path / "empty.keras"
+    p.write_bytes(b"")
+    with pytest.raises(ModelError, match="empty"):
+        load_keras_model(p)
+
+
+def test_truncated_keras(tmp_path, good_model):
+    p = tmp_path / "trunc.keras"
+    p.write_bytes(good_model.read_bytes()[:3000])
+    with pytest.raises(ModelError, match="not a Keras model|cannot be loaded"):
+        load_keras_model(p)
+
+
+def test_non_keras_zip(tmp_path):
+    p = tmp_path / "other.keras"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("readme.txt", "hello")
+    with pytest.raises(ModelError, match="no config.json"):
+        load_keras_model(p)
+
+
+def test_wrong_extension(tmp_path, good_model):
+    p = tmp_path / "model.h5"
+    p.write_bytes(good_model.read_bytes())
+    with pytest.raises(ModelError, match="not a .keras"):
+        load_keras_model(p)
+
+
+def test_lambda_layer_is_refused_and_never_runs(tmp_path):
+    import keras
+
+    marker = tmp_path / "ran.txt"
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                              keras.layers.Lambda(lambda x: x * 2.0), keras.layers.Dense(10, activation="softmax")])
+    p = tmp_path / "lambda.keras"
+    model.save(p)
+    with pytest.raises(ModelError, match="Lambda layer or other code") as err:
+        load_keras_model(p)
+    assert "safe mode" in str(err.value)
+    assert not marker.exists()
+
+
+def test_custom_layer_is_refused(tmp_path):
+    import keras
+
+    class Doubler(keras.layers.Layer):  # not registered: the loader cannot know it
+        def call(self, x):
+            return x * 2
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), Doubler(), keras.layers.Dense(10, activation="softmax")])
+    p = tmp_path / "custom.keras"
+    model.save(p)
+    with pytest.raises(ModelError, match="custom objects|cannot be loaded"):
+        load_keras_model(p)
+
+
+def test_wrong_output_size_is_refused(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(5, activation="softmax")])
+    p = tmp_path / "five.keras"
+    model.save(p)
+    with pytest.raises(ModelError, match="outputs \\(5,\\)"):
+        load_keras_model(p)
+
+
+def test_wrong_input_shape_is_refused(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((32, 32)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    p = tmp_path / "big.keras"
+    model.save(p)
+    with pytest.raises(ModelError, match="expects input \\(32, 32\\)"):
+        load_keras_model(p)
+
+
+def test_non_mlp_layers_are_refused(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    p = tmp_path / "conv.keras"
+    model.save(p)
+    with pytest.raises(ModelError, match="not part of an MNIST MLP"):
+        load_keras_model(p)
+
+
+def test_sidecar_that_disagrees_is_detected_and_rewritten(tmp_path, good_model):
+    p = tmp_path / "m.keras"
+    p.write_bytes(good_model.read_bytes())
+    other = build_model(ModelSpec(hidden_units=(16,)), seed=1)
+    other_path = tmp_path / "other.keras"
+    save_model(other, other_path)
+    weights_path_for(p).write_bytes(weights_path_for(other_path).read_bytes())
+    with pytest.raises(ModelError, match="does not belong to"):
+        load_predictor_checked(p)
+    model, predictor = load_keras_model(p)  # the .keras is the truth: the sidecar is rewritten
+    x = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
+    assert np.abs(predictor.predict(x) - model.predict(x, verbose=0)).max() < 1e-5
+    assert np.allclose(load_predictor_checked(p).predict(x), predictor.predict(x))
+
+
+def test_weights_file_with_nan_is_refused(tmp_path):
+    k = np.full((784, 10), np.nan, np.float32)
+    pred_path = tmp_path / "nan.weights.npz"
+    np.savez(pred_path, kernel_0=k, bias_0=np.zeros(10, np.float32))
+    with pytest.raises(ModelError, match="NaN"):
+        NumpyPredictor.load(pred_path)
+
+
+def test_pickled_weights_file_is_refused(tmp_path):
+    obj = np.empty(1, dtype=object)
+    obj[0] = {"a": 1}
+    pred_path = tmp_path / "pickled.weights.npz"
+    np.savez(pred_path, kernel_0=obj, bias_0=np.zeros(10, np.float32))
+    with pytest.raises(ModelError, match="not a valid weights file"):
+        NumpyPredictor.load(pred_path)
+
+
+def test_gui_refuses_bad_model_and_keeps_running(qtbot, tmp_path):
+    from mnist_gui.app import create_window
+
+    w = create_window()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.state.model is not None, timeout=20000)
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"garbage")
+    w.load_model(str(bad))
+    qtbot.waitUntil(lambda: "not a Keras model" in w.last_error, timeout=60000)
+    assert w.state.model.kind == "default"
+    w.close()

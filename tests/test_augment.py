@@ -1,0 +1,32 @@
+"""On-the-fly augmentation: vectorised, deterministic per seed, keeps images valid, trains."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mnist_gui.ml.training import TrainingConfig, run_training
+
+
+def test_augment_batch_changes_images_but_keeps_them_valid(mnist):
+    import tensorflow as tf
+
+    from mnist_gui.ml.augment import augment_batch
+
+    x = tf.constant(mnist.x_train[:64].astype(np.float32) / 255)
+    a = augment_batch(x, tf.constant([1, 2], tf.int64)).numpy()
+    b = augment_batch(x, tf.constant([1, 2], tf.int64)).numpy()
+    c = augment_batch(x, tf.constant([1, 3], tf.int64)).numpy()
+    assert a.shape == (64, 28, 28) and a.min() >= 0 and a.max() <= 1
+    assert np.array_equal(a, b), "same seed, same batch"
+    assert not np.allclose(a, c), "another seed, other distortions"
+    assert np.abs(a - x.numpy()).mean() > 0.02, "images were distorted"
+    # still digits: ink mass within a sane band of the original
+    ratio = a.sum(axis=(1, 2)) / x.numpy().sum(axis=(1, 2))
+    assert 0.4 < np.median(ratio) < 2.0
+
+
+def test_training_with_augmentation_learns(small_mnist, tmp_path):
+    cfg = TrainingConfig.preset_config("default").with_(epochs=2, augment=True)
+    result = run_training(cfg, small_mnist, tmp_path)
+    assert result.test_accuracy > 0.6 and len(result.history["val_loss"]) == 2
+    assert result.model_path.is_file()
