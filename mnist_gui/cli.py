@@ -103,6 +103,13 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
+def _keep_keras_out_of_home() -> None:
+    """Keras writes ``~/.keras/keras.json`` on import; keep the app's Keras files in its own data folder."""
+    from mnist_gui.paths import user_data_dir  # noqa: PLC0415
+
+    os.environ.setdefault("KERAS_HOME", str(user_data_dir() / "keras"))
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
     from mnist_gui.ml.training import TrainingConfig, run_training  # noqa: PLC0415
@@ -183,6 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("MNIST_GUI_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
+    _keep_keras_out_of_home()
     if args.command is None:
         from mnist_gui.app import run_gui  # noqa: PLC0415
 

@@ -25,6 +25,7 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
     scratch = tempfile.mkdtemp(prefix="mnist-gui-smoke-")
     os.environ.setdefault("MNIST_GUI_DATA_DIR", scratch)
     os.environ.setdefault("MNIST_GUI_SETTINGS", os.path.join(scratch, "settings.ini"))
+    os.environ["KERAS_HOME"] = os.path.join(scratch, "keras")
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

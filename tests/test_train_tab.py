@@ -108,3 +108,26 @@ def test_evaluate_untrained_is_near_chance(qtbot, window):
     with qtbot.waitSignal(tab.evaluated, timeout=60000) as blocker:
         tab.eval_btn.click()
     assert 0.0 <= blocker.args[0] < 0.3
+
+
+def test_save_load_round_trip_and_exports(qtbot, window, tmp_path):
+    tab = window.train_tab
+    tab.apply_preset("notebook")
+    tab.epochs.setValue(1)
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000) as blocker:
+        tab.train_btn.click()
+    result = blocker.args[0]
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    saved = tmp_path / "mine.keras"
+    assert tab.save_model(str(saved))
+    assert saved.is_file() and (tmp_path / "mine.weights.npz").is_file() and (tmp_path / "mine.json").is_file()
+    window.load_model(str(saved))
+    qtbot.waitUntil(lambda: window.state.model.kind == "file", timeout=60000)
+    x = window.state.data.x_test[:50] / 255.0
+    assert np.array_equal(window.state.model.predictor.predict(x), result.predictor.predict(x))
+    assert "Loaded model: test accuracy" in tab.result_label.text()
+    assert tab.export_csv(str(tmp_path / "h.csv"))
+    rows = (tmp_path / "h.csv").read_text().strip().splitlines()
+    assert rows[0].startswith("epoch,") and "val_loss" in rows[0] and len(rows) == 2
+    assert tab.export_plots(str(tmp_path / "p.png"))
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"

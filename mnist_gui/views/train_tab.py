@@ -418,8 +418,15 @@ class TrainTab(QWidget):
         self._plots_dirty = True
         note = f" (stopped: {result.stop_reason})" if result.stopped else ""
         self.result_label.setText(f"Test accuracy: {result.test_accuracy:.2%}  — best epoch {result.best_epoch}{note}")
-        self.state.set_model(ActiveModel(result.predictor, "trained", result.model_path, result.test_accuracy))
-        self.message.emit(f"Training done: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
+        if "NaN" in result.stop_reason:
+            # A diverged run is kept on disk but not put in charge of the Draw and Dataset tabs.
+            self.message.emit("Training diverged; the active model is unchanged")
+            self._error("Training diverged", f"Training stopped: {result.stop_reason}. The best checkpoint so far "
+                        f"(epoch {result.best_epoch}, test accuracy {result.test_accuracy:.2%}) is kept at "
+                        f"{result.model_path}, but it is not made the active model. Try a lower learning rate.")
+        else:
+            self.state.set_model(ActiveModel(result.predictor, "trained", result.model_path, result.test_accuracy))
+            self.message.emit(f"Training done: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
         self.trainingFinished.emit(result)
 
     def _on_failed(self, msg: str) -> None:
