@@ -92,6 +92,26 @@ def throughput() -> list:
             ("train_epoch_seconds_project", r["project"] / EPOCHS_SPEED, "s"), ("train_epoch_seconds_bare", r["bare"] / EPOCHS_SPEED, "s")]
 
 
+@bench("augment_throughput_ratio")
+def augment_throughput() -> list:
+    """Training with on-the-fly augmentation vs plain training (default preset), best of two each."""
+    code = (
+        "import json, tempfile\n"
+        "from mnist_gui.ml.data import load_mnist\n"
+        "from mnist_gui.ml.training import TrainingConfig, run_training\n"
+        f"E = {EPOCHS_SPEED}\n"
+        "d = load_mnist(); out = {'plain': 0.0, 'augment': 0.0}\n"
+        "for _ in range(2):\n"
+        "    for aug in (False, True):\n"
+        "        r = run_training(TrainingConfig.preset_config('default').with_(epochs=E, augment=aug), d, tempfile.mkdtemp())\n"
+        "        key = 'augment' if aug else 'plain'\n"
+        "        out[key] = max(out[key], r.samples_per_second)\n"
+        "print(json.dumps(out))\n"
+    )
+    r = _sub(code)
+    return [("augment_throughput_ratio", r["augment"] / r["plain"], "x")]
+
+
 @bench("predict_p95_ms")
 def predict_latency() -> list:
     from mnist_gui.ml.data import load_mnist

@@ -1,9 +1,9 @@
-"""Small reusable widgets: probability bars, a 28×28 image view, a square-keeping container."""
+"""Small reusable widgets: probability bars and a captioned small image view."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -84,23 +84,3 @@ class ImageTile(QLabel):
             self.clear()
             return
         self.setPixmap(gray_pixmap(a, self._size, dark_ink_on_light=not dark))
-
-
-class SquareBox(QWidget):
-    """Keeps its single child square and centred."""
-
-    def __init__(self, child: QWidget, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.child = child
-        child.setParent(self)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802, ANN001
-        s = min(self.width(), self.height())
-        self.child.setGeometry(QRect((self.width() - s) // 2, (self.height() - s) // 2, s, s))
-
-    def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(440, 440)
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(220, 220)
