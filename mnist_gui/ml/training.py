@@ -221,7 +221,8 @@ def _make_callbacks(cfg: TrainingConfig, reporter: TrainingReporter, stop_event:
             if any(math.isnan(v) or math.isinf(v) for v in logs.values()):
                 self.model.stop_training = True
                 self.reason = "the loss became NaN/infinite (learning rate too high?)"
-            reporter.batch(self.epoch, batch + 1, steps, logs)
+            # With steps_per_execution, Keras reports the last step of the chunk, which can overshoot.
+            reporter.batch(self.epoch, min(batch + 1, steps), steps, logs)
             self._check_stop()
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:

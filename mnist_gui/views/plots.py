@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 COLORS = {"batch": (120, 150, 220), "train": (38, 99, 221), "val": (230, 120, 30)}
 
 
-def ema(values: list[float], alpha: float = 0.1) -> np.ndarray:
+def ema(values: list[float], alpha: float = 0.3) -> np.ndarray:
     out = np.empty(len(values), dtype=np.float64)
     acc = None
     for i, v in enumerate(values):
@@ -30,7 +30,8 @@ class TrainingPlots(QWidget):
         for name, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.addLegend(offset=(-10, 10))
+            # loss falls from the top left, accuracy rises to the top right: keep the legend out of the way
+            plot.addLegend(offset=(-10, 10) if name == "loss" else (-10, -40))
             self.curves[name] = {
                 "batch": plot.plot([], [], pen=pg.mkPen(COLORS["batch"], width=1), name="batch (running)"),
                 "train": plot.plot([], [], pen=pg.mkPen(COLORS["train"], width=2), symbol="o", symbolSize=6,

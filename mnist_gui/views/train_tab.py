@@ -189,9 +189,12 @@ class TrainTab(QWidget):
         else:
             self.form_error.setText("")
             self._valid = True
-            self.summary.setPlainText(summarize(cfg.model).text() + f"\n\nLoss: categorical cross-entropy"
-                                      f"{f' (label smoothing {cfg.label_smoothing:g})' if cfg.label_smoothing else ''}"
-                                      f"\nOptimizer: {cfg.model.optimizer} (lr {cfg.model.learning_rate:g}, {cfg.lr_schedule})\nMetric: accuracy")
+            lines = [summarize(cfg.model).text(), "", "Loss: categorical cross-entropy"]
+            if cfg.label_smoothing:
+                lines.append(f"  label smoothing {cfg.label_smoothing:g}")
+            lines += [f"Optimizer: {cfg.model.optimizer}, lr {cfg.model.learning_rate:g}", f"  schedule: {cfg.lr_schedule}",
+                      "Metric: accuracy"]
+            self.summary.setPlainText("\n".join(lines))
             matches = [n for n in ("default", "notebook") if TrainingConfig.preset_config(n).to_dict() == replace(cfg, preset=n).to_dict()]
             if not matches and self.preset.currentText() != "custom":
                 self.preset.blockSignals(True)
@@ -254,7 +257,7 @@ class TrainTab(QWidget):
         self.plot_layout = QHBoxLayout(self.plot_area)
         self.plot_layout.setContentsMargins(0, 0, 0, 0)
         self.smooth = QCheckBox("Smooth batch curves")
-        self.smooth.setChecked(True)
+        self.smooth.setChecked(False)  # Keras' batch values are already running means
         self.smooth.toggled.connect(self._mark_dirty)
         rv.addWidget(self.plot_area, 3)
         rv.addWidget(self.smooth)
@@ -414,6 +417,7 @@ class TrainTab(QWidget):
 
     def _on_done(self, result: Any) -> None:
         self.last_result = result
+        self.progress.setValue(self.progress.maximum())
         self.history = result.history
         self._plots_dirty = True
         note = f" (stopped: {result.stop_reason})" if result.stopped else ""
