@@ -98,18 +98,6 @@ class PrintReporter:
         pass
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-
-
-def _keep_keras_out_of_home() -> None:
-    """Keras writes ``~/.keras/keras.json`` on import; keep the app's Keras files in its own data folder."""
-    from mnist_gui.paths import user_data_dir  # noqa: PLC0415
-
-    os.environ.setdefault("KERAS_HOME", str(user_data_dir() / "keras"))
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
     from mnist_gui.ml.training import TrainingConfig, run_training  # noqa: PLC0415
@@ -129,7 +117,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
     cfg.validate(len(data.x_train))
     out = Path(args.out) if args.out else user_data_dir() / "models" / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    _quiet_tensorflow()
     stop = threading.Event()
     try:
         result = run_training(cfg, data, out, PrintReporter(), stop)
@@ -145,7 +132,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
 
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
-    _quiet_tensorflow()
     from mnist_gui.ml.model_io import load_keras_model  # noqa: PLC0415
     from mnist_gui.ml.training import evaluate, prepare  # noqa: PLC0415
 
@@ -190,7 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("MNIST_GUI_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
-    _keep_keras_out_of_home()
+    from mnist_gui.ml import set_tensorflow_environment  # noqa: PLC0415
+
+    set_tensorflow_environment()
     if args.command is None:
         from mnist_gui.app import run_gui  # noqa: PLC0415
 

@@ -20,12 +20,14 @@ def _fail(reason: str) -> int:
 
 def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # Never touch the real user's settings or data from a self-check.
     scratch = tempfile.mkdtemp(prefix="mnist-gui-smoke-")
     os.environ.setdefault("MNIST_GUI_DATA_DIR", scratch)
     os.environ.setdefault("MNIST_GUI_SETTINGS", os.path.join(scratch, "settings.ini"))
     os.environ["KERAS_HOME"] = os.path.join(scratch, "keras")
+    from mnist_gui.ml import set_tensorflow_environment  # noqa: PLC0415
+
+    set_tensorflow_environment()
     from PySide6.QtWidgets import QApplication  # noqa: PLC0415
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

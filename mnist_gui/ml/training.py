@@ -161,7 +161,7 @@ def configure_threads() -> None:
 
     cores = os.cpu_count() or 1
     intra, inter = cores, min(2, cores)
-    override = os.environ.get("MNIST_GUI_TF_THREADS", "")
+    override = os.environ.get("MNIST_GUI_TF_THREADS", "")  # "intra,inter": for measuring other splits
     if override:
         intra, inter = (int(v) for v in override.split(","))
     try:

@@ -14,11 +14,13 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 from mnist_gui import __version__
 from mnist_gui.errors import UserError
 from mnist_gui.paths import resource_path
+from mnist_gui.views.dataset_tab import DatasetTab
 from mnist_gui.views.draw_tab import DrawTab
 from mnist_gui.views.settings import app_settings
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.theme import THEMES, apply_theme
 from mnist_gui.views.threads import run_in_thread, wait_all
+from mnist_gui.views.train_tab import TrainTab
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +44,14 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        # All three tabs are built now; their heavy imports (matplotlib, pyqtgraph) wait for their first show.
         self.draw_tab = DrawTab(self.state)
+        self.dataset_tab = DatasetTab(self.state)
+        self.train_tab = TrainTab(self.state)
         self.tabs.addTab(self.draw_tab, "✎  Draw")
-        self.dataset_tab = None
-        self.train_tab = None
-        self._add_lazy_tabs()
+        self.tabs.addTab(self.dataset_tab, "▦  Dataset")
+        self.tabs.addTab(self.train_tab, "▶  Train")
+        self.train_tab.message.connect(self.show_status)
         self.setCentralWidget(self.tabs)
 
         self.status_msg = QLabel("Starting…")
@@ -65,16 +70,6 @@ class MainWindow(QMainWindow):
         self.draw_tab.brush.setValue(int(self.settings.value("brush", 6)))
 
     # --- start-up -----------------------------------------------------------------------------------
-    def _add_lazy_tabs(self) -> None:
-        from mnist_gui.views.dataset_tab import DatasetTab  # noqa: PLC0415  (light: heavy imports happen on first show)
-        from mnist_gui.views.train_tab import TrainTab  # noqa: PLC0415
-
-        self.dataset_tab = DatasetTab(self.state)
-        self.train_tab = TrainTab(self.state)
-        self.tabs.addTab(self.dataset_tab, "▦  Dataset")
-        self.tabs.addTab(self.train_tab, "▶  Train")
-        self.train_tab.message.connect(self.show_status)
-
     def start_background_work(self) -> None:
         """Called once the window has shown: default model, dataset, then TensorFlow in the background."""
         if self.state.closing:
@@ -164,10 +159,8 @@ class MainWindow(QMainWindow):
         effective = apply_theme(name)
         self.theme_actions[name].setChecked(True)
         dark = effective == "dark"
-        self.draw_tab.set_dark(dark)
-        for tab in (self.dataset_tab, self.train_tab):
-            if tab is not None:
-                tab.set_dark(dark)
+        for tab in (self.draw_tab, self.dataset_tab, self.train_tab):
+            tab.set_dark(dark)
 
     # --- files --------------------------------------------------------------------------------------
     def open_image_dialog(self) -> None:
@@ -233,8 +226,7 @@ class MainWindow(QMainWindow):
         path, predictor, meta = result  # type: ignore[misc]
         self.settings.setValue("last_model", str(path))
         self.state.set_model(ActiveModel(predictor, "file", Path(path), meta.get("test_accuracy")))
-        if self.train_tab is not None:
-            self.train_tab.show_loaded_history(meta)
+        self.train_tab.show_loaded_history(meta)
         self.show_status(f"Loaded {Path(path).name}")
 
     def _on_model_failed(self, message: str, exc: object) -> None:
@@ -293,8 +285,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.state.closing = True
-        if self.train_tab is not None:
-            self.train_tab.shutdown()
+        self.train_tab.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("theme", self.theme)
         self.settings.setValue("brush", self.draw_tab.brush.value())
@@ -320,10 +311,9 @@ def _load_data(path: str | None) -> object:
 
 
 def _import_tensorflow() -> str:
-    import os  # noqa: PLC0415
+    from mnist_gui.ml import set_tensorflow_environment  # noqa: PLC0415
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    set_tensorflow_environment()
     import keras  # noqa: F401, PLC0415
     import tensorflow as tf  # noqa: PLC0415
 

@@ -56,7 +56,6 @@ class TrainTab(QWidget):
         self._plots = None
         self._t_start = 0.0
         self._samples_done = 0
-        self.last_result = None
         self._dark = False
 
         self._build_form()
@@ -416,7 +415,6 @@ class TrainTab(QWidget):
         self._plots_dirty = True
 
     def _on_done(self, result: Any) -> None:
-        self.last_result = result
         self.progress.setValue(self.progress.maximum())
         self.history = result.history
         self._plots_dirty = True
