@@ -192,7 +192,7 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def _make_callbacks(cfg: TrainingConfig, reporter: TrainingReporter, stop_event: threading.Event,
-                    ckpt_path: Path, steps: int) -> tuple[Any, Any]:
+                    ckpt_path: Path, steps: int, saved_model: Any) -> tuple[Any, Any]:
     import keras  # noqa: PLC0415
 
     from mnist_gui.ml.model_io import save_model  # noqa: PLC0415
@@ -245,7 +245,7 @@ def _make_callbacks(cfg: TrainingConfig, reporter: TrainingReporter, stop_event:
             if not math.isnan(val_loss) and val_loss < self.best:
                 reporter.message(f"Epoch {epoch + 1}: val_loss improved from {self.best:.5f} to {val_loss:.5f}, saving model to {ckpt_path}")
                 self.best, self.best_epoch = val_loss, epoch + 1
-                save_model(self.model, ckpt_path)
+                save_model(saved_model, ckpt_path)  # the bare model, without a training-only wrapper
                 reporter.checkpoint(epoch, val_loss, ckpt_path)
             else:
                 reporter.message(f"Epoch {epoch + 1}: val_loss did not improve from {self.best:.5f}")
@@ -284,17 +284,20 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
     _, acc_before = evaluate(model, p.x_test, p.y_test)
     reporter.message(f"Test accuracy before training: {acc_before:.2%}")
 
-    progress, best = _make_callbacks(cfg, reporter, stop_event, ckpt_path, steps)
-    t0 = time.perf_counter()
+    progress, best = _make_callbacks(cfg, reporter, stop_event, ckpt_path, steps, model)
+    fit_model = model
     if cfg.augment:
-        from mnist_gui.ml.augment import augmented_dataset  # noqa: PLC0415
+        from mnist_gui.ml.augment import augmentation_layer  # noqa: PLC0415
 
-        # Keras' validation_split does not apply to datasets: hold out the same last fraction by hand.
-        train_ds = augmented_dataset(p.x_train[:n_fit], p.y_train[:n_fit], cfg.batch_size, cfg.seed)
-        hist = model.fit(train_ds, epochs=cfg.epochs, validation_data=(p.x_train[n_fit:], p.y_train[n_fit:]),
-                         callbacks=[progress, best], verbose=0, shuffle=False)  # the dataset shuffles itself
-    else:
-        hist = model.fit(p.x_train, p.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
+        # Augmentation runs inside the compiled step, in a wrapper that shares the model's weights; the
+        # checkpoint saves the bare model. Validation (training=False) sees the images unchanged.
+        fit_model = keras.Sequential([keras.Input((28, 28)), augmentation_layer(cfg.seed), model], name="augmented")
+        compile_model(fit_model, cfg, steps)
+        # One optimizer for both, so the bare model's checkpoint carries the optimizer state that trained it.
+        model.compile(loss=fit_model.loss, optimizer=fit_model.optimizer, metrics=["accuracy"],
+                      steps_per_execution=cfg.steps_per_execution)
+    t0 = time.perf_counter()
+    hist = fit_model.fit(p.x_train, p.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
                          validation_split=cfg.validation_split, callbacks=[progress, best], verbose=0)
     seconds = time.perf_counter() - t0
     epochs_run = len(hist.history.get("loss", []))
