@@ -84,12 +84,28 @@ def _download_fallback() -> dict[str, np.ndarray]:
 
 
 def _load_npz(p: Path) -> dict[str, np.ndarray]:
+    return read_npz(p, KEYS)
+
+
+MAX_NPZ_ARRAY_BYTES = 512 * 2**20  # MNIST's largest array is 47 MB; refuse decompression bombs
+
+
+def read_npz(p: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """The named arrays of an npz file, never unpickling; every failure is a DataError naming the file."""
     try:
-        with np.load(p, allow_pickle=False) as z:
-            missing = [k for k in KEYS if k not in z.files]
+        loaded = np.load(p, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise DataError(f"{p}: a single .npy array, not an npz archive of named arrays")
+        with loaded as z:
+            missing = [k for k in required if k not in z.files]
             if missing:
                 raise DataError(f"{p}: missing arrays {', '.join(missing)} (found: {', '.join(z.files) or 'none'})")
-            return {k: z[k] for k in KEYS}
+            wanted = [k for k in required + optional if k in z.files]
+            for k in wanted:
+                size = z.zip.getinfo(f"{k}.npy").file_size
+                if size > MAX_NPZ_ARRAY_BYTES:
+                    raise DataError(f"{p}: array {k} would unpack to {size / 2**20:,.0f} MB; refused (limit {MAX_NPZ_ARRAY_BYTES // 2**20} MB)")
+            return {k: z[k] for k in wanted}
     except DataError:
         raise
     except PermissionError as exc:
@@ -139,26 +155,32 @@ def read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
+def check_split(x: np.ndarray, y: np.ndarray, name: str, source: str, allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Validate one (images, labels) pair as MNIST-shaped; returns uint8 copies-or-views of both."""
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise DataError(f"{source}: x_{name} has shape {x.shape}; expected (N, 28, 28)")
+    if y.ndim != 1:
+        raise DataError(f"{source}: y_{name} has shape {y.shape}; expected (N,)")
+    if len(x) != len(y):
+        raise DataError(f"{source}: x_{name} has {len(x)} images but y_{name} has {len(y)} labels")
+    if len(x) == 0:
+        if allow_empty:
+            return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
+        raise DataError(f"{source}: the {name} split is empty")
+    if x.dtype != np.uint8:
+        if not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all() or x.min() < 0 or x.max() > 255:
+            raise DataError(f"{source}: x_{name} has dtype {x.dtype}; expected uint8 pixels 0-255")
+        x = x.astype(np.uint8)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{source}: y_{name} has dtype {y.dtype}; expected integer labels")
+    if y.min() < 0 or y.max() > 9:
+        raise DataError(f"{source}: y_{name} has labels outside 0-9 (min {y.min()}, max {y.max()})")
+    return x, y.astype(np.uint8)
+
+
 def _validated(d: dict[str, np.ndarray], source: str) -> Mnist:
     for split in ("train", "test"):
-        x, y = d[f"x_{split}"], d[f"y_{split}"]
-        if x.ndim != 3 or x.shape[1:] != (28, 28):
-            raise DataError(f"{source}: x_{split} has shape {x.shape}; expected (N, 28, 28)")
-        if y.ndim != 1:
-            raise DataError(f"{source}: y_{split} has shape {y.shape}; expected (N,)")
-        if len(x) != len(y):
-            raise DataError(f"{source}: x_{split} has {len(x)} images but y_{split} has {len(y)} labels")
-        if len(x) == 0:
-            raise DataError(f"{source}: the {split} split is empty")
-        if x.dtype != np.uint8:
-            if not np.issubdtype(x.dtype, np.number) or x.min() < 0 or x.max() > 255:
-                raise DataError(f"{source}: x_{split} has dtype {x.dtype}; expected uint8 pixels 0-255")
-            x = x.astype(np.uint8)
-        if not np.issubdtype(y.dtype, np.integer):
-            raise DataError(f"{source}: y_{split} has dtype {y.dtype}; expected integer labels")
-        if y.min() < 0 or y.max() > 9:
-            raise DataError(f"{source}: y_{split} has labels outside 0-9 (min {y.min()}, max {y.max()})")
-        d[f"x_{split}"], d[f"y_{split}"] = x, y.astype(np.uint8)
+        d[f"x_{split}"], d[f"y_{split}"] = check_split(d[f"x_{split}"], d[f"y_{split}"], split, source)
     log.info("loaded MNIST from %s: %d train, %d test", source, len(d["x_train"]), len(d["x_test"]))
     return Mnist(d["x_train"], d["y_train"], d["x_test"], d["y_test"], source)
 
