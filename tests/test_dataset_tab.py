@@ -81,3 +81,52 @@ def test_send_to_canvas(window, mnist):
 def test_export_figure(window, tmp_path):
     assert window.dataset_tab.export_figure(str(tmp_path / "pixels.png"), "pixels")
     assert (tmp_path / "pixels.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_my_digits_split_browse_relabel_delete(qtbot, window, mnist):
+    from PySide6.QtCore import QItemSelectionModel, Qt
+
+    from mnist_gui.ml.my_digits import MyDigits, default_path
+
+    tab = window.dataset_tab
+    coll = window.state.my_digits
+    for i in range(6):
+        coll.add(mnist.x_test[i], int(mnist.y_test[i]))
+    window.state.myDigitsChanged.emit()
+    assert tab.split_box.itemText(2) == "My digits (6)"
+    tab.split_box.setCurrentIndex(2)
+    assert tab.mine_row.isVisible() and tab.model.rowCount() == 6
+    assert tab.mine_pred is not None and (tab.mine_pred == mnist.y_test[:6]).mean() >= 5 / 6
+    tab.select_index(1)
+    assert "My digit 2" in tab.info.text()
+    # select two digits and relabel them with a key
+    sel = tab.view.selectionModel()
+    sel.select(tab.model.index(3), QItemSelectionModel.Select)
+    assert tab.selected_indices() == [1, 3]
+    tab.view.setFocus()
+    qtbot.keyClick(tab.view, Qt.Key_0)
+    assert coll.y[1] == 0 and coll.y[3] == 0 and coll.y[2] == mnist.y_test[2]
+    # delete one with the Delete key
+    tab.select_index(4)
+    qtbot.keyClick(tab.view, Qt.Key_Delete)
+    assert len(coll) == 5 and 5 not in coll.ids and tab.model.rowCount() == 5
+    saved, _ = MyDigits.open(default_path())
+    assert saved.ids.tolist() == coll.ids.tolist() and saved.y.tolist() == coll.y.tolist()
+    tab.split_box.setCurrentIndex(0)
+    assert not tab.mine_row.isVisible() and tab.model.rowCount() == 60000
+
+
+def test_import_export_from_the_menu_code_paths(window, mnist, tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x_train=np.zeros((2, 27, 28), np.uint8), y_train=np.zeros(2, np.uint8))
+    assert not window.import_my_digits(str(bad)) and "expected (N, 28, 28)" in window.last_error
+    good = tmp_path / "good.npz"
+    np.savez(good, x_train=mnist.x_test[:4], y_train=mnist.y_test[:4], x_test=mnist.x_test[4:5], y_test=mnist.y_test[4:5])
+    assert window.import_my_digits(str(good)) and len(window.state.my_digits) == 5
+    assert window.dataset_tab.split_box.itemText(2) == "My digits (5)"
+    out = tmp_path / "out.npz"
+    assert window.export_my_digits(str(out))
+    with np.load(out) as z:
+        assert len(z["x_train"]) + len(z["x_test"]) == 5
+    (tmp_path / "a_folder.npz").mkdir()
+    assert not window.export_my_digits(str(tmp_path / "a_folder.npz")) and "a_folder.npz" in window.last_error

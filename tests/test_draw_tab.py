@@ -166,3 +166,27 @@ def test_window_does_not_import_tensorflow_or_plot_libraries_before_showing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_teach_adds_labelled_drawing_to_my_digits(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    from mnist_gui.ml.my_digits import MyDigits, default_path
+
+    tab = window.draw_tab
+    assert not tab.add_to_my_digits(3), "an empty canvas adds nothing"
+    assert len(window.state.my_digits) == 0
+    draw_polyline(tab.canvas, SEVEN)
+    expected = np.clip(tab.canvas.to_mnist(), 0, 1)
+    tab.canvas.setFocus()
+    qtbot.keyClick(tab.canvas, Qt.Key_7)  # the digit key labels and stores it
+    coll = window.state.my_digits
+    assert len(coll) == 1 and coll.y[0] == 7 and tab.canvas.is_empty()
+    assert np.abs(coll.x[0] / 255 - expected).max() < 0.01, "the stored image is the model's input"
+    assert "My digits: 1" in tab.my_count_label.text() and "Added as 7" in window.status_msg.text()
+    saved, warning = MyDigits.open(default_path())
+    assert warning == "" and saved.y.tolist() == [7] and len(saved.strokes[0]) == 1
+    tab.canvas.undo()
+    assert not tab.canvas.is_empty(), "the drawing comes back with undo"
+    tab.teach_btns[1].click()
+    assert window.state.my_digits.y.tolist() == [7, 1]

@@ -1,5 +1,6 @@
-"""The Dataset tab: browse train/test as a virtualised thumbnail grid, the notebook's figures, the active
-model's predictions, a clickable confusion matrix and per-class accuracy."""
+"""The Dataset tab: browse train/test/My digits as a virtualised thumbnail grid, the notebook's figures,
+the active model's predictions, a clickable confusion matrix and per-class accuracy; relabel and delete
+My digits."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import logging
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, QThread, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListView, QPushButton,
+    QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListView, QPushButton,
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -18,6 +19,8 @@ from mnist_gui.views.state import AppState
 from mnist_gui.views.threads import run_in_thread
 
 log = logging.getLogger(__name__)
+
+SPLITS = ("train", "test", "mine")
 
 
 def _predict_all(predictor, x: np.ndarray) -> np.ndarray:  # noqa: ANN001
@@ -43,6 +46,7 @@ class DatasetTab(QWidget):
         self.current = -1
         self.test_pred: np.ndarray | None = None
         self.train_pred: np.ndarray | None = None
+        self.mine_pred: np.ndarray | None = None
         self.confusion: np.ndarray | None = None
         self.cell_filter: tuple[int, int] | None = None
         self._figures_ready = False
@@ -52,7 +56,7 @@ class DatasetTab(QWidget):
 
         # browser
         self.split_box = QComboBox()
-        self.split_box.addItems(["train (60,000)", "test (10,000)"])
+        self.split_box.addItems(["train (60,000)", "test (10,000)", "My digits (0)"])
         self.label_box = QComboBox()
         self.label_box.addItems(["all labels"] + [f"label {d}" for d in range(10)])
         self.wrong_box = QCheckBox("misclassified only")
@@ -83,10 +87,32 @@ class DatasetTab(QWidget):
             controls.addWidget(w)
         controls.addStretch(1)
         controls.addWidget(self.count_label)
+        # My digits editing: shown only for that split
+        self.relabel_box = QComboBox()
+        self.relabel_box.addItems([f"Relabel as {d}" for d in range(10)])
+        self.relabel_box.setToolTip("Give the selected digits this label (or press its number key)")
+        self.relabel_box.activated.connect(self.relabel_selected)
+        self.delete_btn = QPushButton("Delete")
+        self.delete_btn.setToolTip("Delete the selected digits from My digits (Delete)")
+        self.delete_btn.clicked.connect(self.delete_selected)
+        self.mine_hint = QLabel("Add digits on the Draw tab: draw, then press the digit's key.")
+        self.mine_row = QWidget()
+        mine = QHBoxLayout(self.mine_row)
+        mine.setContentsMargins(0, 0, 0, 0)
+        mine.addWidget(self.relabel_box)
+        mine.addWidget(self.delete_btn)
+        mine.addWidget(self.mine_hint, 1)
+        self.mine_row.hide()
+        for keys, slot in ((QKeySequence.Delete, self.delete_selected),
+                           *((str(d), lambda d=d: self.relabel_selected(d)) for d in range(10))):
+            sc = QShortcut(QKeySequence(keys), self.view)
+            sc.setContext(Qt.WidgetShortcut)
+            sc.activated.connect(slot)
         browser = QWidget()
         bv = QVBoxLayout(browser)
         bv.setContentsMargins(0, 0, 0, 0)
         bv.addLayout(controls)
+        bv.addWidget(self.mine_row)
         bv.addWidget(self.view, 1)
 
         # details: figures + info + confusion
@@ -140,6 +166,7 @@ class DatasetTab(QWidget):
 
         state.dataChanged.connect(self._on_data)
         state.modelChanged.connect(self._on_model)
+        state.myDigitsChanged.connect(self._on_my_digits)
 
     # --- lazy figures ---------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802, ANN001
@@ -171,10 +198,36 @@ class DatasetTab(QWidget):
 
     # --- data and model -------------------------------------------------------------------------------
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.split == "mine":
+            return self.state.my_digits.x, self.state.my_digits.y
         d = self.state.data
         if d is None:
             return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
         return (d.x_train, d.y_train) if self.split == "train" else (d.x_test, d.y_test)
+
+    def _pred(self) -> np.ndarray | None:
+        return {"train": self.train_pred, "test": self.test_pred, "mine": self.mine_pred}[self.split]
+
+    def _on_my_digits(self) -> None:
+        coll = self.state.my_digits
+        self.split_box.setItemText(2, f"My digits ({len(coll):,})")
+        self._predict_mine()
+        if self.split == "mine":
+            keep = self.current
+            x, y = self._arrays()
+            self.model.set_split(x, y, self.mine_pred)
+            self.jump.setMaximum(max(0, len(x) - 1))
+            self.apply_filter()
+            if len(x):
+                self.select_index(min(max(keep, 0), len(x) - 1))
+            else:
+                self.current = -1
+                self.info.setText("My digits is empty")
+
+    def _predict_mine(self) -> None:
+        """My digits are few (hundreds): predicted right here with the numpy forward pass."""
+        m, coll = self.state.model, self.state.my_digits
+        self.mine_pred = _predict_all(m.predictor, coll.x) if m is not None and len(coll) else None
 
     def _on_data(self) -> None:
         self.train_pred = self.test_pred = None
@@ -183,9 +236,12 @@ class DatasetTab(QWidget):
         self._on_model()
 
     def _on_split(self) -> None:
-        self.split = "train" if self.split_box.currentIndex() == 0 else "test"
+        self.split = SPLITS[max(0, self.split_box.currentIndex())]
+        mine = self.split == "mine"
+        self.mine_row.setVisible(mine)
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection if mine else QAbstractItemView.SingleSelection)
         x, y = self._arrays()
-        self.model.set_split(x, y, self.train_pred if self.split == "train" else self.test_pred)
+        self.model.set_split(x, y, self._pred())
         self.jump.setMaximum(max(0, len(x) - 1))
         self.cell_filter = None
         self.apply_filter()
@@ -200,6 +256,10 @@ class DatasetTab(QWidget):
             self._stale = True
             return
         self._stale = False
+        self._predict_mine()
+        if self.split == "mine":
+            self.model.predicted = self.mine_pred
+            self.apply_filter()
         self._pred_generation += 1
         gen = self._pred_generation
         self.overall_label.setText("Evaluating the active model on the test set…")
@@ -216,7 +276,7 @@ class DatasetTab(QWidget):
         d = self.state.data
         self.confusion = confusion_matrix(d.y_test, test_pred)
         self._fill_confusion()
-        self.model.predicted = self.train_pred if self.split == "train" else self.test_pred
+        self.model.predicted = self._pred()
         self.apply_filter()
         self._refresh_pixel_view()
         self.predictionsReady.emit()
@@ -249,7 +309,7 @@ class DatasetTab(QWidget):
     def apply_filter(self) -> None:
         x, y = self._arrays()
         keep = np.ones(len(y), dtype=bool)
-        pred = self.train_pred if self.split == "train" else self.test_pred
+        pred = self._pred()
         if self.cell_filter is not None and pred is not None:
             t, p = self.cell_filter
             keep &= (y == t) & (pred == p)
@@ -272,6 +332,8 @@ class DatasetTab(QWidget):
         self.split_box.setCurrentIndex(1)
         self.split_box.blockSignals(False)
         self.split = "test"
+        self.mine_row.hide()
+        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
         x, y = self._arrays()
         self.model.set_split(x, y, self.test_pred)
         self.label_box.blockSignals(True)
@@ -322,7 +384,12 @@ class DatasetTab(QWidget):
         if self._figures_ready:
             self.pixel_canvas.show_image(img, self.rescale_box.isChecked(), self._dark)
         onehot = " ".join("1" if d == label else "0" for d in range(10))
-        html = f"<b>{self.split} #{self.current}</b> &nbsp; label <b>{label}</b> &nbsp; one-hot <code>[{onehot}]</code>"
+        if self.split == "mine":
+            coll = self.state.my_digits
+            role = "held out (for measuring)" if coll.holdout_mask()[self.current] else "for fine-tuning"
+            html = f"<b>My digit {int(coll.ids[self.current])}</b> ({role}) &nbsp; label <b>{label}</b> &nbsp; one-hot <code>[{onehot}]</code>"
+        else:
+            html = f"<b>{self.split} #{self.current}</b> &nbsp; label <b>{label}</b> &nbsp; one-hot <code>[{onehot}]</code>"
         m = self.state.model
         if m is not None:
             probs = m.predictor.predict(img[None].astype(np.float32) / 255.0)[0]
@@ -331,6 +398,38 @@ class DatasetTab(QWidget):
             top3 = ", ".join(f"{d}: {probs[d]:.1%}" for d in np.argsort(probs)[::-1][:3])
             html += f"<br>predicted <b>{p}</b> {mark} &nbsp; ({top3})"
         self.info.setText(html)
+
+    # --- My digits edits -------------------------------------------------------------------------------
+    def selected_indices(self) -> list[int]:
+        rows = self.view.selectionModel().selectedIndexes()
+        return sorted(int(i.data(IndexRole)) for i in rows)
+
+    def relabel_selected(self, label: int) -> None:
+        idx = self.selected_indices()
+        if self.split != "mine" or not idx:
+            return
+        coll = self.state.my_digits
+        self._edit(lambda: coll.relabel(coll.ids[idx], label), f"Relabelled {len(idx)} digit(s) as {label}")
+
+    def delete_selected(self) -> None:
+        idx = self.selected_indices()
+        if self.split != "mine" or not idx:
+            return
+        coll = self.state.my_digits
+        self._edit(lambda: coll.delete(coll.ids[idx]), f"Deleted {len(idx)} digit(s) from My digits")
+
+    def _edit(self, change, done: str) -> None:  # noqa: ANN001
+        try:
+            change()
+        except OSError as exc:
+            win = self.window()
+            if hasattr(win, "error"):
+                win.error("My digits could not be saved", f"{exc.strerror or exc}. Nothing was changed.")
+            return
+        self.state.myDigitsChanged.emit()
+        win = self.window()
+        if hasattr(win, "show_status"):
+            win.show_status(done)
 
     # --- actions --------------------------------------------------------------------------------------
     def send_to_canvas(self) -> None:

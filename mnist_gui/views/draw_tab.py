@@ -1,4 +1,5 @@
-"""The Draw tab: canvas, tools, live prediction (throttled ~30 Hz) and the model-input view."""
+"""The Draw tab: canvas, tools, live prediction (throttled ~30 Hz), the model-input view, and "teach":
+label the drawing with a digit key to add it to My digits."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from PySide6.QtWidgets import (
     QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
+from mnist_gui.errors import UserError
+from mnist_gui.ml.my_digits import PenStroke
 from mnist_gui.ml.preprocess import center_by_mass, fit_box
 from mnist_gui.views.canvas import DrawCanvas
 from mnist_gui.views.state import AppState
@@ -26,6 +29,7 @@ MIN_INK_FRACTION = 0.04  # a mark smaller than this share of the canvas is "too 
 
 class DrawTab(QWidget):
     predicted = Signal(int, float)  # digit, confidence (tests and status)
+    message = Signal(str)  # for the status bar
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,9 +76,25 @@ class DrawTab(QWidget):
         tools.addStretch(1)
         tools.addWidget(self.random_btn)
 
+        # teach: "this is a 7" adds the drawing to My digits
+        teach_box = QGroupBox("Teach it your handwriting")
+        teach = QHBoxLayout(teach_box)
+        teach.addWidget(QLabel("This is a"))
+        self.teach_btns: list[QToolButton] = []
+        for d in range(10):
+            b = QToolButton(text=str(d))
+            b.setMinimumWidth(28)
+            b.clicked.connect(lambda checked=False, d=d: self.add_to_my_digits(d))
+            teach.addWidget(b)
+            self.teach_btns.append(b)
+        teach.addStretch(1)
+        self.my_count_label = QLabel("")
+        teach.addWidget(self.my_count_label)
+
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
+        left.addWidget(teach_box)
 
         # prediction panel
         self.digit_label = QLabel("–")
@@ -124,14 +144,17 @@ class DrawTab(QWidget):
         for keys, slot in ((QKeySequence.Undo, self.canvas.undo), ("Ctrl+Y", self.canvas.redo), (QKeySequence.Redo, self.canvas.redo),
                            (QKeySequence.Delete, self.clear), ("Backspace", self.clear), ("R", self.random_test_digit),
                            ("P", self.pen_btn.click), ("E", self.eraser_btn.click),
-                           ("[", lambda: self.brush.setValue(self.brush.value() - 1)), ("]", lambda: self.brush.setValue(self.brush.value() + 1))):
+                           ("[", lambda: self.brush.setValue(self.brush.value() - 1)), ("]", lambda: self.brush.setValue(self.brush.value() + 1)),
+                           *((str(d), lambda d=d: self.add_to_my_digits(d)) for d in range(10))):
             sc = QShortcut(QKeySequence(keys), self)
             sc.setContext(Qt.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
 
         state.modelChanged.connect(self.update_prediction)
         state.sendToCanvas.connect(self.show_digit)
+        state.myDigitsChanged.connect(self._update_my_count)
         self._update_buttons()
+        self._update_my_count()
 
     # --- actions ------------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -153,6 +176,38 @@ class DrawTab(QWidget):
         self.canvas.set_image(a)
         self.true_label = label  # after set_image: its change signal resets nothing here
         self.update_prediction()
+
+    def add_to_my_digits(self, label: int) -> bool:
+        """Store the drawing (strokes + the normalised 28×28 the model sees) in My digits as ``label``."""
+        box = fit_box(self.canvas.render_array())
+        if box is None:
+            self.message.emit("Nothing to add: draw a digit first, then press its number key")
+            return False
+        x = np.clip(center_by_mass(box), 0, 1)
+        strokes = tuple(PenStroke(np.array([(q.x(), q.y()) for q in s.points], np.float32), s.width, s.eraser)
+                        for s in self.canvas.strokes)
+        coll = self.state.my_digits
+        try:
+            coll.add(x, label, strokes)
+        except (UserError, OSError) as exc:
+            win = self.window()
+            if hasattr(win, "error"):
+                win.error("The digit could not be saved", f"{getattr(exc, 'strerror', None) or exc}\n\nYour drawing is still on the canvas.")
+            return False
+        self.state.myDigitsChanged.emit()
+        n_label = int((coll.y == label).sum())
+        self.message.emit(f"Added as {label} — My digits: {len(coll)} ({n_label} × {label}). Undo (Ctrl+Z) brings the drawing back.")
+        self.clear()  # ready for the next one; undoable
+        return True
+
+    def _update_my_count(self) -> None:
+        coll = self.state.my_digits
+        counts = np.bincount(coll.y, minlength=10) if len(coll) else np.zeros(10, int)
+        self.my_count_label.setText(f"My digits: {len(coll)}")
+        self.my_count_label.setToolTip("Per digit: " + ", ".join(f"{d}: {int(c)}" for d, c in enumerate(counts)) +
+                                       "\nBrowse them in the Dataset tab; fine-tune on them in the Train tab.")
+        for d, b in enumerate(self.teach_btns):
+            b.setToolTip(f"Add this drawing to My digits as a {d} (key {d}) — {int(counts[d])} so far")
 
     def _on_canvas_changed(self) -> None:
         if not self._timer.isActive():

@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.dataset_tab, "▦  Dataset")
         self.tabs.addTab(self.train_tab, "▶  Train")
         self.train_tab.message.connect(self.show_status)
+        self.draw_tab.message.connect(self.show_status)
         self.setCentralWidget(self.tabs)
 
         self.status_msg = QLabel("Starting…")
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
             return
         self.apply_theme(self.theme)
         self._load_default_model()
+        self._load_my_digits()
         self.show_status("Loading MNIST…")
         run_in_thread(_load_data, self.data_path, name="load-data", on_done=self._on_data, on_failed=self._on_data_failed, receiver=self)
         self.show_status("Loading TensorFlow in the background — drawing works already")
@@ -93,6 +95,14 @@ class MainWindow(QMainWindow):
             return
         acc = read_metadata(default_model_path()).get("test_accuracy")
         self.state.set_model(ActiveModel(predictor, "default", default_model_path(), acc))
+
+    def _load_my_digits(self) -> None:
+        from mnist_gui.ml.my_digits import MyDigits, default_path  # noqa: PLC0415
+
+        coll, warning = MyDigits.open(default_path())  # a few hundred KB of numpy: fast enough here
+        self.state.set_my_digits(coll)
+        if warning:
+            self.error("Your saved digits could not be read", warning)
 
     def _on_data(self, data: object) -> None:
         self.state.set_data(data)  # type: ignore[arg-type]
@@ -128,6 +138,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Load model…", "Ctrl+L", self.load_model_dialog)
         self._action(file_menu, "&Save drawing…", QKeySequence.Save, self.save_drawing_dialog)
         self.default_action = self._action(file_menu, "Use the &default model", "Ctrl+D", self.state.use_default)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Import My digits…", "Ctrl+I", self.import_my_digits_dialog)
+        self._action(file_menu, "E&xport My digits…", "Ctrl+E", self.export_my_digits_dialog)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.Quit, self.close)
 
@@ -232,6 +245,42 @@ class MainWindow(QMainWindow):
     def _on_model_failed(self, message: str, exc: object) -> None:
         self.show_status("The model was not loaded")
         self.error("This model cannot be loaded", message)
+
+    # --- My digits ------------------------------------------------------------------------------------
+    def import_my_digits_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import digits", str(Path.home()), "Keras MNIST layout (*.npz)")
+        if path:
+            self.import_my_digits(path)
+
+    def import_my_digits(self, path: str) -> bool:
+        try:
+            n = self.state.my_digits.import_npz(path)
+        except UserError as exc:
+            self.error("These digits cannot be imported", str(exc))
+            return False
+        except OSError as exc:
+            self.error("My digits could not be saved", f"{exc.strerror or exc}. Nothing was imported.")
+            return False
+        self.state.myDigitsChanged.emit()
+        self.show_status(f"Imported {n} digits from {Path(path).name} — My digits: {len(self.state.my_digits)}")
+        return True
+
+    def export_my_digits_dialog(self) -> None:
+        if not len(self.state.my_digits):
+            self.show_status("My digits is empty: draw a digit and press its number key to add it")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export digits", str(Path.home() / "my_digits.npz"), "Keras MNIST layout (*.npz)")
+        if path:
+            self.export_my_digits(path)
+
+    def export_my_digits(self, path: str) -> bool:
+        try:
+            self.state.my_digits.export_npz(path)
+        except OSError as exc:
+            self.error("My digits could not be exported", f"{path}: {exc.strerror or exc}")
+            return False
+        self.show_status(f"Exported {len(self.state.my_digits)} digits to {Path(path).name}")
+        return True
 
     # --- drag and drop ------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from mnist_gui.ml.data import Mnist
 from mnist_gui.ml.inference import NumpyPredictor
+from mnist_gui.ml.my_digits import MyDigits
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class AppState(QObject):
     dataChanged = Signal()
     tfReady = Signal()
     sendToCanvas = Signal(object, int)  # (28x28 uint8 image, true label or -1)
+    myDigitsChanged = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,11 +43,16 @@ class AppState(QObject):
         self.model: ActiveModel | None = None
         self.default_model: ActiveModel | None = None
         self.tf_ready = False
+        self.my_digits = MyDigits()  # replaced by the user's saved collection at start-up
         self.closing = False  # set when the window closes: no new background work starts after it
 
     def set_data(self, data: Mnist) -> None:
         self.data = data
         self.dataChanged.emit()
+
+    def set_my_digits(self, coll: MyDigits) -> None:
+        self.my_digits = coll
+        self.myDigitsChanged.emit()
 
     def set_model(self, model: ActiveModel) -> None:
         if model.kind == "default":
