@@ -1,0 +1,74 @@
+"""Fine-tuning on own digits (Qt-free): batch mix, validation, measured before/after, nothing kept on failure."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from mnist_gui.errors import ConfigError, ModelError
+from mnist_gui.ml.finetune import FinetuneConfig, mixed_epoch, run_finetune
+from mnist_gui.ml.model_io import load_keras_model, read_metadata
+from mnist_gui.paths import default_model_path
+
+
+def test_every_batch_has_the_set_share_of_own_digits(mnist):
+    mine_x = np.full((7, 28, 28), 255, np.uint8)  # all-white: easy to spot
+    mine_y = np.arange(7, dtype=np.uint8)
+    cfg = FinetuneConfig(batch_size=32, mine_fraction=0.25, mnist_per_epoch=240)
+    seen = []
+    x, y = mixed_epoch(mnist.x_train, mnist.y_train, mine_x, mine_y, cfg, np.random.default_rng(0),
+                       distort=lambda a: seen.append(a.shape) or a * 0.5)
+    assert x.dtype == np.float32 and x.shape == (len(y), 28, 28) and len(y) % 32 == 0
+    own = np.isclose(x.reshape(len(x), -1), 0.5).all(axis=1)
+    assert (own.reshape(-1, 32).sum(axis=1) == 8).all(), "8 of every 32 are own digits"
+    assert seen == [(own.sum(), 28, 28)], "only own digits are distorted"
+    assert x[~own].max() <= 1.0 and set(y[own]) <= set(range(7))
+
+
+@pytest.mark.parametrize("cfg, n, message", [
+    (FinetuneConfig(), 9, "at least 10"),
+    (FinetuneConfig(epochs=0), 20, "epochs"),
+    (FinetuneConfig(mine_fraction=1.0), 20, "share"),
+    (FinetuneConfig(learning_rate=float("nan")), 20, "learning rate"),
+    (FinetuneConfig(batch_size=1), 20, "batch size"),
+])
+def test_bad_settings_are_refused_before_any_work(cfg, n, message):
+    with pytest.raises(ConfigError, match=message):
+        cfg.validate(n)
+
+
+def test_finetune_measures_and_saves_without_touching_the_base(small_mnist, mnist, tmp_path):
+    base_before = default_model_path().read_bytes()
+    tune_x, tune_y = mnist.x_test[500:540], mnist.y_test[500:540]
+    held_x, held_y = mnist.x_test[540:600], mnist.y_test[540:600]
+    cfg = FinetuneConfig(epochs=1, mnist_per_epoch=1000)
+    out = tmp_path / "tuned.keras"
+    r = run_finetune(default_model_path(), small_mnist, tune_x, tune_y, held_x, held_y, out, cfg)
+    assert r.n_tune == 40 and r.n_held == 60 and len(r.history["loss"]) == 1 and not r.stopped
+    assert 0.9 < r.mnist_before <= 1 and 0.9 < r.mnist_after <= 1 and r.mine_before is not None
+    _, predictor = load_keras_model(out)
+    acc = (predictor.predict(small_mnist.x_test.astype(np.float32) / 255).argmax(1) == small_mnist.y_test).mean()
+    assert acc == pytest.approx(r.mnist_after, abs=1e-6), "the saved model is the one measured"
+    meta = read_metadata(out)["finetune"]
+    assert meta["n_tune"] == 40 and meta["mnist_after"] == r.mnist_after
+    assert default_model_path().read_bytes() == base_before
+
+
+def test_stopped_before_an_epoch_keeps_nothing(small_mnist, mnist, tmp_path):
+    stop = threading.Event()
+    stop.set()
+    out = tmp_path / "tuned.keras"
+    with pytest.raises(ModelError, match="stopped"):
+        run_finetune(default_model_path(), small_mnist, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[:0], mnist.y_test[:0],
+                     out, FinetuneConfig(epochs=1, mnist_per_epoch=500), stop_event=stop)
+    assert not out.exists()
+
+
+def test_bad_base_model_is_a_clear_error(small_mnist, mnist, tmp_path):
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(ModelError):
+        run_finetune(bad, small_mnist, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[:0], mnist.y_test[:0],
+                     tmp_path / "out.keras", FinetuneConfig(epochs=1, mnist_per_epoch=500))
