@@ -92,6 +92,35 @@ def throughput() -> list:
             ("train_epoch_seconds_project", r["project"] / EPOCHS_SPEED, "s"), ("train_epoch_seconds_bare", r["bare"] / EPOCHS_SPEED, "s")]
 
 
+@bench("finetune_style_gain_points", "finetune_mnist_drop_points")
+def finetune() -> list:
+    """Fine-tune the shipped model on 50 drawings of a style MNIST lacks (benchmarks/style.py: 5 per digit),
+    measure on 1000 other drawings of that style (100 per digit) and on the MNIST test set.
+
+    Three fine-tuning seeds with the app's default settings: the gain is their mean, the MNIST drop the worst.
+    """
+    code = (
+        "import json, tempfile\n"
+        "from benchmarks.style import style_set\n"
+        "from mnist_gui.ml.data import load_mnist\n"
+        "from mnist_gui.ml.finetune import FinetuneConfig, run_finetune\n"
+        "from mnist_gui.paths import default_model_path\n"
+        "d = load_mnist(); tx, ty = style_set(5, seed=1); hx, hy = style_set(100, seed=2); runs = []\n"
+        "for seed in (0, 1, 2):\n"
+        "    r = run_finetune(default_model_path(), d, tx, ty, hx, hy, tempfile.mkdtemp() + '/ft.keras', FinetuneConfig(seed=seed))\n"
+        "    runs.append([r.mine_before, r.mine_after, r.mnist_before, r.mnist_after, r.seconds])\n"
+        "print(json.dumps(runs))\n"
+    )
+    runs = _sub(code)
+    gain = sum(100 * (r[1] - r[0]) for r in runs) / len(runs)
+    drop = max(100 * (r[2] - r[3]) for r in runs)
+    return [("finetune_style_before_pct", 100 * runs[0][0], "%"),
+            ("finetune_style_after_pct", sum(100 * r[1] for r in runs) / len(runs), "% (mean of 3)"),
+            ("finetune_style_gain_points", gain, "points"),
+            ("finetune_mnist_drop_points", drop, "points (worst of 3)"),
+            ("finetune_seconds", max(r[4] for r in runs), "s")]
+
+
 @bench("augment_throughput_ratio")
 def augment_throughput() -> list:
     """Steady-state training speed with on-the-fly augmentation vs plain (default preset, same run).
