@@ -131,3 +131,49 @@ def test_save_load_round_trip_and_exports(qtbot, window, tmp_path):
     assert rows[0].startswith("epoch,") and "val_loss" in rows[0] and len(rows) == 2
     assert tab.export_plots(str(tmp_path / "p.png"))
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def _add_my_digits(window, mnist, n: int) -> None:
+    for i in range(n):
+        window.state.my_digits.add(mnist.x_test[1000 + i], int(mnist.y_test[1000 + i]))
+    window.state.myDigitsChanged.emit()
+
+
+def test_finetune_needs_enough_digits(window, mnist):
+    panel = window.train_tab.finetune
+    assert not panel.start_btn.isEnabled() and "empty" in panel.counts.text()
+    _add_my_digits(window, mnist, 8)
+    assert not panel.start_btn.isEnabled() and "8 —" in panel.counts.text()
+    _add_my_digits(window, mnist, 12)
+    assert panel.start_btn.isEnabled() and "held out" in panel.counts.text()
+
+
+@pytest.mark.parametrize("decision", ["keep", "discard"])
+def test_finetune_shows_before_after_and_applies_only_when_kept(qtbot, window, mnist, decision):
+    from mnist_gui.ml import finetune
+
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    _add_my_digits(window, mnist, 24)
+    panel = tab.finetune
+    panel.epochs.setValue(1)
+    base = window.state.model
+    cfg = panel.config()
+    cfg = finetune.FinetuneConfig(epochs=1, mine_fraction=cfg.mine_fraction, learning_rate=cfg.learning_rate, mnist_per_epoch=1000)
+    with qtbot.waitSignal(tab.finetuneFinished, timeout=120000) as sig:
+        tab.start_finetune(cfg)
+        assert tab.is_training() and not panel.start_btn.isEnabled()
+    r = sig.args[0]
+    qtbot.waitUntil(lambda: not tab.is_training(), timeout=10000)
+    held = int(window.state.my_digits.holdout_mask().sum())
+    assert held >= 1 and r.n_held == held and r.n_tune == 24 - held and r.model_path.is_file()
+    assert window.state.model is base, "nothing changes before the user decides"
+    assert panel.keep_btn.isVisible() and "→" in panel.result.text() and "MNIST test" in panel.result.text()
+    if decision == "keep":
+        panel.keep_btn.click()
+        assert window.state.model.kind == "finetuned" and window.state.model.path == r.model_path
+        assert "fine-tuned" in window.model_label.text()
+    else:
+        panel.discard_btn.click()
+        assert window.state.model is base and not r.model_path.exists()
+    assert not panel.keep_btn.isVisible()

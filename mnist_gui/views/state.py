@@ -18,12 +18,13 @@ log = logging.getLogger(__name__)
 @dataclass
 class ActiveModel:
     predictor: NumpyPredictor
-    kind: str  # "default", "trained" or "file"
+    kind: str  # "default", "trained", "finetuned" or "file"
     path: Path | None
     test_accuracy: float | None
 
     def label(self) -> str:
-        name = {"default": "default (pretrained)", "trained": "trained this session"}.get(self.kind, self.path.name if self.path else "loaded")
+        name = {"default": "default (pretrained)", "trained": "trained this session",
+                "finetuned": "fine-tuned on My digits"}.get(self.kind, self.path.name if self.path else "loaded")
         acc = f" — {self.test_accuracy:.2%} test accuracy" if self.test_accuracy is not None else ""
         return f"Model: {name}{acc}"
 

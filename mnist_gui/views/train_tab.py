@@ -1,5 +1,6 @@
 """The Train tab: hyperparameters with presets, model summary, evaluate-untrained, Train/Stop with live
-pyqtgraph plots, progress with ETA, a Keras-style log, and keeping models (save, load, export)."""
+pyqtgraph plots, progress with ETA, a Keras-style log, keeping models (save, load, export), and
+fine-tuning the active model on My digits (same worker, plots and log)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from PySide6.QtWidgets import (
 
 from mnist_gui.errors import ConfigError, UserError
 from mnist_gui.ml.model import OPTIMIZERS, ModelSpec, summarize
+from mnist_gui.ml.finetune import FinetuneConfig
 from mnist_gui.ml.training import TrainingConfig
+from mnist_gui.views.finetune_panel import FinetunePanel
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.threads import run_in_thread, start_worker
 
@@ -39,6 +42,7 @@ class TrainTab(QWidget):
     message = Signal(str)  # status-bar text
     loadModelRequested = Signal()
     trainingFinished = Signal(object)  # TrainingResult (tests wait on it)
+    finetuneFinished = Signal(object)  # FinetuneResult, pending the user's keep/discard
     trainingFailed = Signal(str)
     evaluated = Signal(float)
 
@@ -57,6 +61,9 @@ class TrainTab(QWidget):
         self._t_start = 0.0
         self._samples_done = 0
         self._dark = False
+        self._epochs = 1
+        self._what = "Training"
+        self.pending_finetune: Any = None
 
         self._build_form()
         self._build_right()
@@ -124,6 +131,11 @@ class TrainTab(QWidget):
             w.currentTextChanged.connect(self._form_changed)
         self.augment.toggled.connect(self._form_changed)
         lv.addWidget(form_box)
+        self.finetune = FinetunePanel(self.state)
+        self.finetune.startRequested.connect(self.start_finetune)
+        self.finetune.keepRequested.connect(self.keep_finetuned)
+        self.finetune.discardRequested.connect(self.discard_finetuned)
+        lv.addWidget(self.finetune)
 
         summary_box = QGroupBox("Model summary")
         sv = QVBoxLayout(summary_box)
@@ -300,6 +312,7 @@ class TrainTab(QWidget):
         for w in (self.preset, self.hidden, self.dropout, self.optimizer, self.lr, self.schedule, self.smoothing,
                   self.batch_size, self.epochs, self.val_split, self.seed, self.augment, self.limit):
             w.setEnabled(not training)
+        self.finetune.refresh(busy=training)
 
     def is_training(self) -> bool:
         return self.worker is not None
@@ -341,35 +354,63 @@ class TrainTab(QWidget):
         except ConfigError as exc:
             self.form_error.setText(f"⚠ {exc}")
             return
-        from mnist_gui.paths import user_data_dir  # noqa: PLC0415
-        from mnist_gui.views.training_worker import TrainingWorker  # noqa: PLC0415
+        from mnist_gui.ml.training import run_training  # noqa: PLC0415
 
         data = self.state.data.limited(self.limit.value() or None)
-        out = user_data_dir() / "models" / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S-%f")
+        out = _run_dir("run")
+        n_fit = len(data.x_train) - int(len(data.x_train) * cfg.validation_split)
+        self._start_job(lambda reporter, stop: run_training(cfg, data, out, reporter, stop), cfg.epochs, n_fit,
+                        self._on_done, "Training")
+
+    def start_finetune(self, cfg: FinetuneConfig) -> None:
+        """Fine-tune the active model on My digits (tuning part) mixed with MNIST; the result waits for Keep/Discard."""
+        model, data, coll = self.state.model, self.state.data, self.state.my_digits
+        if self.is_training() or data is None or model is None or model.path is None or self.state.closing:
+            return
+        held = coll.holdout_mask()
+        try:
+            cfg.validate(int((~held).sum()))
+        except ConfigError as exc:
+            self._error("Fine-tuning cannot start", str(exc))
+            return
+        from mnist_gui.ml.finetune import run_finetune  # noqa: PLC0415
+
+        if self.pending_finetune is not None:
+            self.discard_finetuned()
+        # Copies: the user may keep adding or editing digits while this runs.
+        tune_x, tune_y, held_x, held_y = coll.x[~held].copy(), coll.y[~held].copy(), coll.x[held].copy(), coll.y[held].copy()
+        base, out = model.path, _run_dir("finetune") / "finetuned.keras"
+        n_mine = max(1, round(cfg.batch_size * cfg.mine_fraction))
+        per_epoch = (min(cfg.mnist_per_epoch, len(data.x_train)) // (cfg.batch_size - n_mine)) * cfg.batch_size
+        self._start_job(lambda reporter, stop: run_finetune(base, data, tune_x, tune_y, held_x, held_y, out, cfg, reporter, stop),
+                        cfg.epochs, per_epoch, self._on_finetuned, "Fine-tuning")
+
+    def _start_job(self, job, epochs: int, samples_per_epoch: int, on_done, what: str) -> None:  # noqa: ANN001
+        from mnist_gui.views.training_worker import TrainingWorker  # noqa: PLC0415
+
         self.ensure_plots()
         self.history = {}
         self.batch_x, self.batch_loss, self.batch_acc = [], [], []
         self.log.clear()
-        self.result_label.setText("Training…")
-        self._cfg = cfg
-        self._n_fit = len(data.x_train) - int(len(data.x_train) * cfg.validation_split)
-        self.progress.setRange(0, cfg.epochs * 1000)
+        self.result_label.setText(f"{what}…")
+        self._epochs, self._n_fit, self._what = epochs, samples_per_epoch, what
+        self.progress.setRange(0, epochs * 1000)
         self.progress.setValue(0)
         self._t_start = time.perf_counter()
-        worker = TrainingWorker(cfg, data, out)
+        worker = TrainingWorker(job)
         worker.message.connect(self._on_message)
         worker.batch.connect(self._on_batch)
         worker.epochEnd.connect(self._on_epoch)
-        worker.done.connect(self._on_done)
+        worker.done.connect(on_done)
         worker.failed.connect(self._on_failed)
         worker.finished.connect(self._on_worker_finished)
         self.worker = worker
         self.thread = start_worker(worker, "training")
         self._plot_timer.start()
         if not self.state.tf_ready:
-            self.message.emit("Training starts as soon as TensorFlow has loaded…")
+            self.message.emit(f"{what} starts as soon as TensorFlow has loaded…")
         else:
-            self.message.emit("Training…")
+            self.message.emit(f"{what}…")
         self._update_buttons()
 
     def stop_training(self) -> None:
@@ -398,12 +439,11 @@ class TrainTab(QWidget):
         self.batch_loss.append(logs.get("loss", float("nan")))
         self.batch_acc.append(logs.get("accuracy", float("nan")))
         self._plots_dirty = True
-        cfg = self._cfg
         self.progress.setValue(int(x * 1000))
         elapsed = time.perf_counter() - self._t_start
-        done_frac = x / cfg.epochs
+        done_frac = x / self._epochs
         eta = elapsed * (1 - done_frac) / done_frac if done_frac > 0 else 0
-        self.epoch_label.setText(f"Epoch {epoch + 1}/{cfg.epochs}")
+        self.epoch_label.setText(f"Epoch {epoch + 1}/{self._epochs}")
         self.step_label.setText(f"Step {step}/{steps}")
         self.time_label.setText(f"Elapsed {_fmt_duration(elapsed)} · ETA {_fmt_duration(eta)}")
         if elapsed > 0:
@@ -431,10 +471,47 @@ class TrainTab(QWidget):
             self.message.emit(f"Training done: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
         self.trainingFinished.emit(result)
 
+    def _on_finetuned(self, result: Any) -> None:
+        self.progress.setValue(self.progress.maximum())
+        self.history = result.history
+        self._plots_dirty = True
+        self.pending_finetune = result
+        self.finetune.show_pending(result)
+        mine = f"held-out digits {result.mine_before:.1%} → {result.mine_after:.1%}, " if result.mine_before is not None else ""
+        self.result_label.setText(f"Fine-tuned: {mine}MNIST {result.mnist_before:.2%} → {result.mnist_after:.2%}")
+        self.message.emit("Fine-tuning done: keep the result or discard it (Train tab)")
+        self.finetuneFinished.emit(result)
+
+    def keep_finetuned(self) -> None:
+        r = self.pending_finetune
+        if r is None:
+            return
+        self.pending_finetune = None
+        self.finetune.show_pending(None)
+        self.state.set_model(ActiveModel(r.predictor, "finetuned", r.model_path, r.mnist_after))
+        self.message.emit(f"Kept the fine-tuned model ({r.model_path}); the Draw and Dataset tabs now use it")
+
+    def discard_finetuned(self) -> None:
+        r = self.pending_finetune
+        if r is None:
+            return
+        self.pending_finetune = None
+        self.finetune.show_pending(None)
+        from mnist_gui.ml.inference import weights_path_for  # noqa: PLC0415
+        from mnist_gui.ml.model_io import metadata_path_for  # noqa: PLC0415
+
+        for p in (r.model_path, weights_path_for(r.model_path), metadata_path_for(r.model_path)):
+            try:
+                p.unlink(missing_ok=True)
+            except OSError as exc:
+                log.warning("could not delete %s: %s", p, exc)
+        self.result_label.setText("Fine-tuned model discarded; the active model is unchanged")
+        self.message.emit("Discarded the fine-tuned model")
+
     def _on_failed(self, msg: str) -> None:
-        self.result_label.setText("Training did not finish")
-        self.message.emit("Training failed")
-        self._error("Training failed", msg)
+        self.result_label.setText(f"{self._what} did not finish")
+        self.message.emit(f"{self._what} failed; the active model is unchanged")
+        self._error(f"{self._what} failed", msg)
         self.trainingFailed.emit(msg)
 
     def _on_worker_finished(self) -> None:
@@ -534,6 +611,12 @@ class TrainTab(QWidget):
             win.error(title, msg)
         else:
             log.warning("%s: %s", title, msg)
+
+
+def _run_dir(kind: str) -> Path:
+    from mnist_gui.paths import user_data_dir  # noqa: PLC0415
+
+    return user_data_dir() / "models" / _dt.datetime.now().strftime(f"{kind}-%Y%m%d-%H%M%S-%f")
 
 
 def _evaluate_untrained(cfg: TrainingConfig, data: Any) -> float:

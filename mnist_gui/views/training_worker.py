@@ -1,4 +1,5 @@
-"""The training worker: a QObject on its own QThread that owns TensorFlow and the model while it trains.
+"""The training worker: a QObject on its own QThread that owns TensorFlow and the model while it trains
+or fine-tunes (a job: ``run_training`` or ``run_finetune`` bound to its arguments).
 
 The Keras callback only emits signals (per-batch ones throttled) and checks a ``threading.Event``;
 widgets are touched only by the slots on the GUI thread.
@@ -11,13 +12,14 @@ import os
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from mnist_gui.errors import UserError
-from mnist_gui.ml.data import Mnist
-from mnist_gui.ml.training import TrainingConfig, TrainingReporter
+from mnist_gui.ml.training import TrainingReporter
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +82,13 @@ class TrainingWorker(QObject):
     batch = Signal(int, int, int, dict)
     epochEnd = Signal(int, dict, float)
     checkpoint = Signal(int, float, str)
-    done = Signal(object)  # TrainingResult without the Keras model, plus .predictor
+    done = Signal(object)  # the job's result (TrainingResult, FinetuneResult) without the Keras model, plus .predictor
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, config: TrainingConfig, data: Mnist, out_dir: Path) -> None:
+    def __init__(self, job: Callable[[TrainingReporter, threading.Event], Any]) -> None:
         super().__init__()
-        self.config, self.data, self.out_dir = config, data, out_dir
+        self.job = job
         self.stop_event = threading.Event()
         self.gui_tid = threading.get_native_id()  # constructed on the GUI thread
 
@@ -98,17 +100,16 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         try:
             from mnist_gui.ml.inference import NumpyPredictor  # noqa: PLC0415
-            from mnist_gui.ml.training import run_training  # noqa: PLC0415
 
             lower_background_priority(self.gui_tid)  # threads TF creates from here inherit it
-            result = run_training(self.config, self.data, self.out_dir, _SignalReporter(self), self.stop_event)
+            result = self.job(_SignalReporter(self), self.stop_event)
             result.predictor = NumpyPredictor.from_keras(result.model, name=result.model_path.name)  # type: ignore[attr-defined]
             result.model = None  # the Keras model stays on this thread
             self.done.emit(result)
         except UserError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:
-            log.error("training failed:\n%s", traceback.format_exc())
+            log.error("training job failed:\n%s", traceback.format_exc())
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
             self.finished.emit()
