@@ -125,7 +125,7 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
 
     model, _ = load_keras_model(base_model_path)
     reporter.message(f"Fine-tuning {Path(base_model_path).name} on {len(tune_x)} of your digits mixed with MNIST "
-                     f"({cfg.mine_fraction:.0%} of each batch yours); {len(held_x)} of yours held out for measuring")
+                     f"({cfg.mine_fraction:.1%} of each batch yours); {len(held_x)} of yours held out for measuring")
     mnist_before = _accuracy(model, data.x_test, data.y_test)
     mine_before = _accuracy(model, held_x, held_y)
     reporter.message(f"Before: MNIST test accuracy {mnist_before:.2%}"

@@ -90,6 +90,8 @@ class DatasetTab(QWidget):
         # My digits editing: shown only for that split
         self.relabel_box = QComboBox()
         self.relabel_box.addItems([f"Relabel as {d}" for d in range(10)])
+        self.relabel_box.setPlaceholderText("Relabel as…")
+        self.relabel_box.setCurrentIndex(-1)
         self.relabel_box.setToolTip("Give the selected digits this label (or press its number key)")
         self.relabel_box.activated.connect(self.relabel_selected)
         self.delete_btn = QPushButton("Delete")
@@ -405,6 +407,7 @@ class DatasetTab(QWidget):
         return sorted(int(i.data(IndexRole)) for i in rows)
 
     def relabel_selected(self, label: int) -> None:
+        self.relabel_box.setCurrentIndex(-1)  # a menu of actions, not a setting: show the placeholder again
         idx = self.selected_indices()
         if self.split != "mine" or not idx:
             return

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-    QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout, QWidget,
+    QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
 )
 
 from mnist_gui.errors import ConfigError, UserError
@@ -68,7 +68,14 @@ class TrainTab(QWidget):
         self._build_form()
         self._build_right()
         splitter = QSplitter(Qt.Horizontal)
-        splitter.addWidget(self.left)
+        # The form column scrolls rather than forcing a tall window (1366×768 laptops).
+        self.left_scroll = QScrollArea()
+        self.left_scroll.setWidget(self.left)
+        self.left_scroll.setWidgetResizable(True)
+        self.left_scroll.setFrameShape(QScrollArea.NoFrame)
+        self.left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.left_scroll.setMinimumWidth(self.left.sizeHint().width() + 16)
+        splitter.addWidget(self.left_scroll)
         splitter.addWidget(self.right)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
@@ -477,6 +484,7 @@ class TrainTab(QWidget):
         self._plots_dirty = True
         self.pending_finetune = result
         self.finetune.show_pending(result)
+        QTimer.singleShot(0, lambda: self.left_scroll.ensureWidgetVisible(self.finetune.discard_btn))  # after relayout
         mine = f"held-out digits {result.mine_before:.1%} → {result.mine_after:.1%}, " if result.mine_before is not None else ""
         self.result_label.setText(f"Fine-tuned: {mine}MNIST {result.mnist_before:.2%} → {result.mnist_after:.2%}")
         self.message.emit("Fine-tuning done: keep the result or discard it (Train tab)")
