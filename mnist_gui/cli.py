@@ -1,4 +1,4 @@
-"""The ``mnist-gui`` entry point: the GUI with no subcommand; ``train``, ``evaluate``, ``predict`` headless.
+"""The ``mnist-gui`` entry point: the GUI with no subcommand; ``train``, ``finetune``, ``evaluate``, ``predict`` headless.
 
 User mistakes print ``error: …`` and exit with status 2, never a traceback.
 """
@@ -76,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", metavar="PATH", dest="sub_data")
     e.add_argument("--limit", type=_positive_int, metavar="N")
 
+    f = sub.add_parser("finetune", help="fine-tune a model on your own digits mixed with MNIST")
+    f.add_argument("digits", metavar="DIGITS.npz",
+                   help="Keras MNIST layout: x_train/y_train to learn from, x_test/y_test held out (as File → Export My digits writes)")
+    f.add_argument("--model", metavar="MODEL.keras", help="model to start from (default: the bundled pretrained model)")
+    f.add_argument("--epochs", type=_positive_int)
+    f.add_argument("--share", type=_fraction, help="share of each batch from your digits (default 0.125)")
+    f.add_argument("--learning-rate", type=_positive_float)
+    f.add_argument("--seed", type=int)
+    f.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
+    f.add_argument("--out", metavar="MODEL.keras", help="where to write the fine-tuned model")
+
     p = sub.add_parser("predict", help="read digits from image files")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", metavar="MODEL.keras", help="default: the bundled pretrained model")
@@ -125,6 +136,32 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     print(f"Best model: {result.model_path}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
+    from mnist_gui.ml.finetune import FinetuneConfig, run_finetune  # noqa: PLC0415
+    from mnist_gui.ml.my_digits import read_keras_layout  # noqa: PLC0415
+    from mnist_gui.paths import default_model_path, user_data_dir  # noqa: PLC0415
+
+    (tx, ty), (hx, hy) = read_keras_layout(args.digits)
+    changes = {k: v for k, v in (("epochs", args.epochs), ("mine_fraction", args.share),
+                                 ("learning_rate", args.learning_rate), ("seed", args.seed)) if v is not None}
+    cfg = FinetuneConfig(**changes)
+    cfg.validate(len(tx))
+    data = load_mnist(args.sub_data or args.data)
+    out = Path(args.out) if args.out else user_data_dir() / "models" / _dt.datetime.now().strftime("finetune-%Y%m%d-%H%M%S") / "finetuned.keras"
+    if out.suffix != ".keras":
+        raise UserError(f"{out}: the output must end in .keras")
+    stop = threading.Event()
+    try:
+        r = run_finetune(args.model or default_model_path(), data, tx, ty, hx, hy, out, cfg, PrintReporter(), stop)
+    except KeyboardInterrupt:
+        stop.set()
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    print(f"Fine-tuned model: {r.model_path}")
     return 0
 
 
@@ -183,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mnist_gui.app import run_gui  # noqa: PLC0415
 
         return run_gui(data_path=args.data, smoke_test=args.smoke_test)
-    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict}
+    commands = {"train": cmd_train, "finetune": cmd_finetune, "evaluate": cmd_evaluate, "predict": cmd_predict}
     try:
         return commands[args.command](args)
     except UserError as exc:

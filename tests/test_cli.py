@@ -81,3 +81,30 @@ def test_evaluate_refuses_corrupt_model(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really a zip")
     r = run("evaluate", str(bad))
     assert r.returncode == 2 and "not a Keras model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_finetune_on_exported_digits(tmp_path, small_mnist):
+    d = load_mnist()
+    digits = tmp_path / "mine.npz"
+    np.savez(digits, x_train=d.x_test[:30], y_train=d.y_test[:30], x_test=d.x_test[30:40], y_test=d.y_test[30:40])
+    small = tmp_path / "small.npz"
+    np.savez(small, x_train=small_mnist.x_train, y_train=small_mnist.y_train, x_test=small_mnist.x_test, y_test=small_mnist.y_test)
+    out = tmp_path / "tuned.keras"
+    r = run("finetune", str(digits), "--epochs", "1", "--data", str(small), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "on 30 of your digits" in r.stdout and "10 of yours held out" in r.stdout
+    assert "Before: MNIST test accuracy" in r.stdout and "After: MNIST test accuracy" in r.stdout
+    assert out.is_file() and f"Fine-tuned model: {out}" in r.stdout
+
+
+@pytest.mark.parametrize("arrays, msg", [
+    ({"x_train": np.zeros((30, 28, 28), np.uint8), "y_train": np.zeros(29, np.uint8)}, "labels"),
+    ({"x_train": np.zeros((5, 28, 28), np.uint8), "y_train": np.zeros(5, np.uint8)}, "at least 10"),
+    ({"pictures": np.zeros((30, 28, 28), np.uint8)}, "Keras MNIST layout"),
+])
+def test_finetune_bad_digits_file_exits_2(tmp_path, arrays, msg):
+    digits = tmp_path / "mine.npz"
+    np.savez(digits, **arrays)
+    r = run("finetune", str(digits), "--out", str(tmp_path / "x.keras"))
+    assert r.returncode == 2 and "error:" in r.stderr and msg in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.keras").exists()

@@ -182,24 +182,30 @@ class MyDigits:
 
     def import_npz(self, path: str | Path) -> int:
         """Append every image of a Keras-layout npz (train and/or test arrays); returns how many."""
-        p = Path(path)
-        d = read_npz(p, (), ("x_train", "y_train", "x_test", "y_test"))
-        xs, ys = [], []
-        for split in ("train", "test"):
-            if f"x_{split}" in d or f"y_{split}" in d:
-                if f"x_{split}" not in d or f"y_{split}" not in d:
-                    raise DataError(f"{p}: has only one of x_{split} and y_{split}")
-                x, y = check_split(d[f"x_{split}"], d[f"y_{split}"], split, str(p), allow_empty=True)
-                xs.append(x)
-                ys.append(y)
-        if not xs:
-            raise DataError(f"{p}: no x_train/y_train or x_test/y_test arrays (Keras MNIST layout expected)")
-        x, y = np.concatenate(xs), np.concatenate(ys)
+        (xa, ya), (xb, yb) = read_keras_layout(path)
+        x, y = np.concatenate([xa, xb]), np.concatenate([ya, yb])
         if len(x) == 0:
-            raise DataError(f"{p}: holds no images")
+            raise DataError(f"{path}: holds no images")
         self._commit(np.concatenate([self.x, x]), np.concatenate([self.y, y]), np.concatenate([self.ids, self._next_ids(len(x))]),
                      np.concatenate([self.created, np.full(len(x), time.time())]), self.strokes + [()] * len(x))
         return len(x)
+
+
+def read_keras_layout(path: str | Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """``((x_train, y_train), (x_test, y_test))`` of an npz in Keras' MNIST layout; either split may be absent/empty."""
+    p = Path(path)
+    d = read_npz(p, (), ("x_train", "y_train", "x_test", "y_test"))
+    out = []
+    for split in ("train", "test"):
+        if (f"x_{split}" in d) != (f"y_{split}" in d):
+            raise DataError(f"{p}: has only one of x_{split} and y_{split}")
+        if f"x_{split}" in d:
+            out.append(check_split(d[f"x_{split}"], d[f"y_{split}"], split, str(p), allow_empty=True))
+        else:
+            out.append((np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)))
+    if not any(k in d for k in ("x_train", "x_test")):
+        raise DataError(f"{p}: no x_train/y_train or x_test/y_test arrays (Keras MNIST layout expected)")
+    return out[0], out[1]
 
 
 def default_path() -> Path:

@@ -1,0 +1,86 @@
+"""My digits in the app: a damaged collection, a failed save and a crash mid-write lose nothing."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mnist_gui.app import create_window
+from mnist_gui.ml.my_digits import MyDigits, default_path
+from tests.gui_helpers import draw_polyline
+
+SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
+
+
+@pytest.fixture
+def start_window(qtbot):
+    made = []
+
+    def start():
+        w = create_window()
+        qtbot.addWidget(w)
+        w.resize(1000, 700)
+        w.show()
+        qtbot.waitUntil(lambda: w.state.model is not None and w.state.data is not None, timeout=20000)
+        made.append(w)
+        return w
+
+    yield start
+    for w in made:
+        w.close()
+
+
+def test_damaged_collection_at_start_is_reported_kept_and_replaced(start_window, mnist):
+    path = default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK\x03\x04 damaged")
+    w = start_window()
+    assert "my_digits" in w.last_error and "kept as" in w.last_error
+    assert len(w.state.my_digits) == 0
+    aside = [p for p in path.parent.iterdir() if "unreadable" in p.name]
+    assert len(aside) == 1 and aside[0].read_bytes() == b"PK\x03\x04 damaged"
+    draw_polyline(w.draw_tab.canvas, SEVEN)
+    assert w.draw_tab.add_to_my_digits(7)
+    assert MyDigits.open(path)[0].y.tolist() == [7]
+
+
+def test_failed_save_keeps_drawing_and_collection(start_window, monkeypatch):
+    w = start_window()
+    draw_polyline(w.draw_tab.canvas, SEVEN)
+
+    def no_space(self):  # noqa: ANN001, ANN202
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(MyDigits, "save", no_space)
+    assert not w.draw_tab.add_to_my_digits(7)
+    assert "No space left" in w.last_error and "still on the canvas" in w.last_error
+    assert len(w.state.my_digits) == 0 and not w.draw_tab.canvas.is_empty()
+
+
+def test_killed_mid_save_leaves_the_previous_collection(tmp_path, mnist):
+    """A process killed while rewriting the file (SIGKILL between temp write and rename) loses nothing."""
+    path = tmp_path / "my.npz"
+    coll, _ = MyDigits.open(path)
+    for i in range(3):
+        coll.add(mnist.x_train[i], int(mnist.y_train[i]))
+    before = path.read_bytes()
+    code = (
+        "import os, signal, numpy as np\n"
+        "from mnist_gui.ml.my_digits import MyDigits\n"
+        "import mnist_gui.atomic as atomic\n"
+        "real = os.replace\n"
+        "def die(*a, **k):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "atomic.os.replace = die\n"
+        f"coll, _ = MyDigits.open(__import__('pathlib').Path({str(path)!r}))\n"
+        "coll.add(np.zeros((28, 28), np.uint8), 1)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert proc.returncode == -9
+    assert path.read_bytes() == before
+    again, warning = MyDigits.open(path)
+    assert warning == "" and len(again) == 3
