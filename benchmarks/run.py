@@ -205,50 +205,61 @@ def _app_window():
 @bench("draw_to_prediction_p95_ms", "drawn_digit_accuracy", "clean_digit_accuracy")
 def drawing() -> list:
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from skeleton import pen_paths
-    from PySide6.QtCore import QPoint, Qt
-    from PySide6.QtTest import QTest
+    from drawn import draw_test_digits
 
     from mnist_gui.ml.inference import load_default_predictor
 
     os.environ.update({k: v for k, v in _env().items() if k.startswith("MNIST_GUI")})
     app, w = _app_window()
-    tab = w.draw_tab
-    c = tab.canvas
     predictor = load_default_predictor()
     data = w.state.data
-    rng = np.random.default_rng(0)
-    n = 1000
-    idx = rng.choice(len(data.x_test), n, replace=False)
-    side = min(c.width(), c.height())
-    ox, oy = (c.width() - side) // 2, (c.height() - side) // 2
-    correct, latencies = 0, []
-    for k, i in enumerate(idx):
-        c.clear()
-        c._undo.clear()
-        size = rng.uniform(0.25, 0.9)  # digit height as a share of the canvas
-        width = rng.uniform(0.015, 0.10)  # brush width as a share of the canvas
-        c.brush_width = width
-        x0, y0 = rng.uniform(0, 1 - size, 2)
-        scale = size / 20  # MNIST digits span ~20 px
-        for path in pen_paths(data.x_test[i]):
-            pts = [QPoint(ox + int((x0 + (px - 4) * scale) * side), oy + int((y0 + (py - 4) * scale) * side)) for px, py in path]
-            QTest.mousePress(c, Qt.LeftButton, Qt.NoModifier, pts[0])
-            for q in pts[1:]:
-                QTest.mouseMove(c, q)
-            QTest.mouseRelease(c, Qt.LeftButton, Qt.NoModifier, pts[-1])
-        t = time.perf_counter()
-        x = c.to_mnist()
-        probs = predictor.predict(x[None])
-        latencies.append(time.perf_counter() - t)
-        correct += int(probs.argmax() == data.y_test[i])
-        if k % 50 == 0:
-            app.processEvents()
+    xs, idx, latencies = draw_test_digits(w.draw_tab.canvas, data.x_test, 1000, seed=0, predict=predictor.predict,
+                                          every=app.processEvents)
+    drawn = float((predictor.predict(xs).argmax(1) == data.y_test[idx]).mean())
     clean = float((predictor.predict(data.x_test[idx] / 255.0).argmax(1) == data.y_test[idx]).mean())
     w.close()
     return [("draw_to_prediction_p95_ms", 1000 * float(np.percentile(latencies, 95)), "ms"),
             ("draw_to_prediction_median_ms", 1000 * float(np.median(latencies)), "ms"),
-            ("drawn_digit_accuracy", 100 * correct / n, "%"), ("clean_digit_accuracy", 100 * clean, "%")]
+            ("drawn_digit_accuracy", 100 * drawn, "%"), ("clean_digit_accuracy", 100 * clean, "%")]
+
+
+@bench("augment_recipe")
+def augment_recipe() -> list:
+    """The shipped model's recipe, with and without on-the-fly augmentation (default preset, seed 42).
+
+    Same seed, same 1000 drawn digits (as ``drawn_digit_accuracy``), same 1000 drawings of the new style
+    (``benchmarks/style.py``): the differences are the augmentation's.
+    """
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from drawn import draw_test_digits
+    from style import style_set
+
+    from mnist_gui.ml.inference import load_predictor
+
+    code = (
+        "import json, tempfile\n"
+        "from mnist_gui.ml.data import load_mnist\n"
+        "from mnist_gui.ml.training import TrainingConfig, run_training\n"
+        "d = load_mnist(); out = {}\n"
+        "for aug in (False, True):\n"
+        "    r = run_training(TrainingConfig.preset_config('default').with_(augment=aug), d, tempfile.mkdtemp())\n"
+        "    out['augment' if aug else 'plain'] = [str(r.model_path), r.test_accuracy]\n"
+        "print(json.dumps(out))\n"
+    )
+    runs = _sub(code)
+    os.environ.update({k: v for k, v in _env().items() if k.startswith("MNIST_GUI")})
+    app, w = _app_window()
+    data = w.state.data
+    xs, idx, _ = draw_test_digits(w.draw_tab.canvas, data.x_test, 1000, seed=0, every=app.processEvents)
+    w.close()
+    sx, sy = style_set(100, seed=2)
+    rows = []
+    for name, (path, test_acc) in runs.items():
+        p = load_predictor(path)
+        rows += [(f"recipe_{name}_test_accuracy", 100 * test_acc, "%"),
+                 (f"recipe_{name}_drawn_accuracy", 100 * float((p.predict(xs).argmax(1) == data.y_test[idx]).mean()), "%"),
+                 (f"recipe_{name}_style_accuracy", 100 * float((p.predict(sx / 255.0).argmax(1) == sy).mean()), "%")]
+    return rows
 
 
 @bench("pixel_view_update_ms", "confusion_eval_s")

@@ -11,8 +11,9 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from mnist_gui.errors import UserError
 
@@ -109,6 +110,17 @@ class PrintReporter:
         pass
 
 
+def _interruptible(job: Callable[[threading.Event], Any]) -> Any:
+    """Run ``job(stop_event)``; Ctrl+C sets the event and returns None after saying so."""
+    stop = threading.Event()
+    try:
+        return job(stop)
+    except KeyboardInterrupt:
+        stop.set()
+        print("error: interrupted", file=sys.stderr)
+        return None
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
     from mnist_gui.ml.training import TrainingConfig, run_training  # noqa: PLC0415
@@ -128,12 +140,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
     cfg.validate(len(data.x_train))
     out = Path(args.out) if args.out else user_data_dir() / "models" / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    stop = threading.Event()
-    try:
-        result = run_training(cfg, data, out, PrintReporter(), stop)
-    except KeyboardInterrupt:
-        stop.set()
-        print("error: interrupted", file=sys.stderr)
+    result = _interruptible(lambda stop: run_training(cfg, data, out, PrintReporter(), stop))
+    if result is None:
         return 130
     print(f"Best model: {result.model_path}")
     return 0
@@ -154,12 +162,9 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else user_data_dir() / "models" / _dt.datetime.now().strftime("finetune-%Y%m%d-%H%M%S") / "finetuned.keras"
     if out.suffix != ".keras":
         raise UserError(f"{out}: the output must end in .keras")
-    stop = threading.Event()
-    try:
-        r = run_finetune(args.model or default_model_path(), data, tx, ty, hx, hy, out, cfg, PrintReporter(), stop)
-    except KeyboardInterrupt:
-        stop.set()
-        print("error: interrupted", file=sys.stderr)
+    base = args.model or default_model_path()
+    r = _interruptible(lambda stop: run_finetune(base, data, tx, ty, hx, hy, out, cfg, PrintReporter(), stop))
+    if r is None:
         return 130
     print(f"Fine-tuned model: {r.model_path}")
     return 0

@@ -490,21 +490,22 @@ class TrainTab(QWidget):
         self.message.emit("Fine-tuning done: keep the result or discard it (Train tab)")
         self.finetuneFinished.emit(result)
 
+    def _take_pending(self) -> Any:
+        r, self.pending_finetune = self.pending_finetune, None
+        self.finetune.show_pending(None)
+        return r
+
     def keep_finetuned(self) -> None:
-        r = self.pending_finetune
+        r = self._take_pending()
         if r is None:
             return
-        self.pending_finetune = None
-        self.finetune.show_pending(None)
         self.state.set_model(ActiveModel(r.predictor, "finetuned", r.model_path, r.mnist_after))
         self.message.emit(f"Kept the fine-tuned model ({r.model_path}); the Draw and Dataset tabs now use it")
 
     def discard_finetuned(self) -> None:
-        r = self.pending_finetune
+        r = self._take_pending()
         if r is None:
             return
-        self.pending_finetune = None
-        self.finetune.show_pending(None)
         from mnist_gui.ml.inference import weights_path_for  # noqa: PLC0415
         from mnist_gui.ml.model_io import metadata_path_for  # noqa: PLC0415
 
