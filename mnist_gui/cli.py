@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=_positive_float)
     t.add_argument("--optimizer", choices=("rmsprop", "adam", "sgd"))
     t.add_argument("--seed", type=int)
-    t.add_argument("--augment", action="store_true", help="random affine + stroke-width augmentation of training images")
+    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random affine + stroke-width augmentation of training images (default: as the preset says)")
     t.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
     t.add_argument("--out", metavar="DIR", help="folder for best.keras and its sidecars")
     t.add_argument("--limit", type=_positive_int, metavar="N", help="use only the first N train and test images")
@@ -134,8 +135,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         from dataclasses import replace  # noqa: PLC0415
 
         changes["model"] = replace(cfg.model, **model_changes)
-    if args.augment:
-        changes["augment"] = True
+    if args.augment is not None:
+        changes["augment"] = args.augment
     cfg = cfg.with_(**changes)
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
     cfg.validate(len(data.x_train))

@@ -108,3 +108,12 @@ def test_finetune_bad_digits_file_exits_2(tmp_path, arrays, msg):
     r = run("finetune", str(digits), "--out", str(tmp_path / "x.keras"))
     assert r.returncode == 2 and "error:" in r.stderr and msg in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x.keras").exists()
+
+
+def test_augment_flag_follows_the_preset_unless_given():
+    from mnist_gui.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["train"]).augment is None
+    assert parse(["train", "--augment"]).augment is True
+    assert parse(["train", "--no-augment"]).augment is False
