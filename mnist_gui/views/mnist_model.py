@@ -65,13 +65,17 @@ class ThumbnailDelegate(QStyledItemDelegate):
         r = option.rect
         pal = option.palette
         if option.state & QStyle.State_Selected:
-            painter.fillRect(r, pal.color(QPalette.Highlight))
+            # The active highlight, dimmed when the view lacks focus: some palettes make the inactive one invisible.
+            hl = pal.color(QPalette.Active, QPalette.Highlight)
+            if not option.state & QStyle.State_Active:
+                hl.setAlpha(150)
+            painter.fillRect(r, hl)
         img = np.ascontiguousarray(model.images[i])
         q = QImage(img.data, 28, 28, 28, QImage.Format_Grayscale8)
         painter.drawImage(QRect(r.x() + 4, r.y() + 4, THUMB, THUMB), q)
         label = int(model.labels[i])
         text = f"{label}"
-        color = pal.color(QPalette.HighlightedText if option.state & QStyle.State_Selected else QPalette.Text)
+        color = pal.color(QPalette.Active, QPalette.HighlightedText if option.state & QStyle.State_Selected else QPalette.Text)
         if model.predicted is not None and int(model.predicted[i]) != label:
             text += f"→{int(model.predicted[i])}"
             color = QColor(230, 80, 60)
