@@ -88,13 +88,35 @@ class MainWindow(QMainWindow):
         from mnist_gui.ml.model_io import read_metadata  # noqa: PLC0415
         from mnist_gui.paths import default_model_path  # noqa: PLC0415
 
+        saved = self.settings.value("active_model/path"), str(self.settings.value("active_model/kind", "file"))
         try:
             predictor = load_default_predictor()
         except UserError as exc:
             self.error("The pretrained model could not be loaded", str(exc))
+        else:
+            acc = read_metadata(default_model_path()).get("test_accuracy")
+            self.state.set_model(ActiveModel(predictor, "default", default_model_path(), acc))
+        self._restore_active_model(*saved)
+
+    def _restore_active_model(self, path: object, kind: str) -> None:
+        """Bring back the model that was active when the app last closed (a trained or fine-tuned one).
+
+        TensorFlow-free: the numpy weights sidecar, checked against its ``.keras`` by hash.
+        """
+        from mnist_gui.ml.model_io import load_predictor_checked, read_metadata  # noqa: PLC0415
+
+        if not path:
             return
-        acc = read_metadata(default_model_path()).get("test_accuracy")
-        self.state.set_model(ActiveModel(predictor, "default", default_model_path(), acc))
+        try:
+            if not Path(str(path)).is_file():
+                raise UserError(f"{path}: no such file")
+            predictor = load_predictor_checked(path)
+        except UserError as exc:
+            self.settings.remove("active_model")
+            self.error("Your last model could not be restored", f"{exc}\n\nThe pretrained model is used instead.")
+            return
+        acc = read_metadata(path).get("test_accuracy")
+        self.state.set_model(ActiveModel(predictor, kind if kind in ("trained", "finetuned", "file") else "file", Path(str(path)), acc))
 
     def _load_my_digits(self) -> None:
         from mnist_gui.ml.my_digits import MyDigits, default_path  # noqa: PLC0415
@@ -301,6 +323,12 @@ class MainWindow(QMainWindow):
         m = self.state.model
         self.model_label.setText(m.label() if m else "Model: none")
         self.default_action.setEnabled(m is not None and m.kind != "default")
+        # Remembered for the next start: a model the user trained, fine-tuned or loaded stays active.
+        if m is None or m.kind == "default" or m.path is None:
+            self.settings.remove("active_model")
+        else:
+            self.settings.setValue("active_model/path", str(m.path))
+            self.settings.setValue("active_model/kind", m.kind)
 
     def show_status(self, text: str) -> None:
         self.status_msg.setText(text)

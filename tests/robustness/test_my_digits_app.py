@@ -84,3 +84,27 @@ def test_killed_mid_save_leaves_the_previous_collection(tmp_path, mnist):
     assert path.read_bytes() == before
     again, warning = MyDigits.open(path)
     assert warning == "" and len(again) == 3
+
+
+def test_tuned_model_is_restored_at_next_start_and_a_broken_one_is_reported(start_window, tmp_path):
+    from mnist_gui.ml.inference import load_default_predictor, weights_path_for
+    from mnist_gui.ml.model_io import copy_model
+    from mnist_gui.paths import default_model_path
+    from mnist_gui.views.state import ActiveModel
+
+    mine = tmp_path / "tuned.keras"
+    copy_model(default_model_path(), mine)
+    w = start_window()
+    w.state.set_model(ActiveModel(load_default_predictor(), "finetuned", mine, 0.99))
+    w.close()
+    w2 = start_window()
+    assert w2.state.model.kind == "finetuned" and w2.state.model.path == mine
+    assert "fine-tuned on My digits" in w2.model_label.text()
+    w2.close()
+    weights_path_for(mine).write_bytes(b"damaged")
+    w3 = start_window()
+    assert w3.state.model.kind == "default" and "could not be restored" not in w3.last_error
+    assert "tuned.weights.npz" in w3.last_error and "pretrained model is used instead" in w3.last_error
+    w3.close()
+    w4 = start_window()
+    assert w4.state.model.kind == "default" and w4.last_error == "", "reported once, then forgotten"
