@@ -190,3 +190,20 @@ def test_teach_adds_labelled_drawing_to_my_digits(qtbot, window):
     assert not tab.canvas.is_empty(), "the drawing comes back with undo"
     tab.teach_btns[1].click()
     assert window.state.my_digits.y.tolist() == [7, 1]
+
+
+def test_saved_digit_comes_back_as_editable_strokes(qtbot, window):
+    tab = window.draw_tab
+    draw_polyline(tab.canvas, SEVEN)
+    draw_polyline(tab.canvas, [(0.35, 0.5), (0.65, 0.5)])  # a crossed seven: two strokes
+    before = tab.canvas.to_mnist()
+    assert tab.add_to_my_digits(7) and tab.canvas.is_empty()
+    window.tabs.setCurrentWidget(window.dataset_tab)
+    window.dataset_tab.split_box.setCurrentIndex(2)
+    window.dataset_tab.select_index(0)
+    window.dataset_tab.send_to_canvas()
+    assert window.tabs.currentWidget() is tab and len(tab.canvas.strokes) == 2
+    assert np.abs(tab.canvas.to_mnist() - before).max() < 1e-3, "the same drawing, rebuilt from its strokes"
+    assert "True label: 7" in tab.truth_label.text()
+    tab.canvas.undo()
+    assert tab.canvas.is_empty(), "bringing it back is one undo step"

@@ -101,6 +101,11 @@ class DrawCanvas(QWidget):
         self._push_undo()
         self._restore(((), _array_to_qimage(ink)))
 
+    def set_strokes(self, strokes: list[Stroke]) -> None:
+        """Replace the drawing with these strokes (e.g. a saved digit brought back), as one undo step."""
+        self._push_undo()
+        self._restore((tuple(strokes), None))
+
     def render_array(self, size: int = RENDER_SIZE) -> np.ndarray:
         """The drawing rasterised at ``size``×``size``: float32, ink = 1 on 0."""
         img = QImage(size, size, QImage.Format_Grayscale8)

@@ -438,7 +438,11 @@ class DatasetTab(QWidget):
     def send_to_canvas(self) -> None:
         x, y = self._arrays()
         if 0 <= self.current < len(x):
-            self.state.sendToCanvas.emit(x[self.current], int(y[self.current]))
+            strokes = self.state.my_digits.strokes[self.current] if self.split == "mine" else ()
+            if strokes:  # a drawn digit comes back as its strokes, editable
+                self.state.sendStrokesToCanvas.emit(strokes, int(y[self.current]))
+            else:
+                self.state.sendToCanvas.emit(x[self.current], int(y[self.current]))
             win = self.window()
             if hasattr(win, "tabs"):
                 win.tabs.setCurrentIndex(0)

@@ -7,7 +7,7 @@ import logging
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from mnist_gui.errors import UserError
 from mnist_gui.ml.my_digits import PenStroke
 from mnist_gui.ml.preprocess import center_by_mass, fit_box
-from mnist_gui.views.canvas import DrawCanvas
+from mnist_gui.views.canvas import DrawCanvas, Stroke
 from mnist_gui.views.state import AppState
 from mnist_gui.views.theme import is_dark
 from mnist_gui.views.widgets import LOW_CONFIDENCE, ImageTile, ProbabilityBars
@@ -152,6 +152,7 @@ class DrawTab(QWidget):
 
         state.modelChanged.connect(self.update_prediction)
         state.sendToCanvas.connect(self.show_digit)
+        state.sendStrokesToCanvas.connect(self.show_strokes)
         state.myDigitsChanged.connect(self._update_my_count)
         self._update_buttons()
         self._update_my_count()
@@ -208,6 +209,13 @@ class DrawTab(QWidget):
                                        "\nBrowse them in the Dataset tab; fine-tune on them in the Train tab.")
         for d, b in enumerate(self.teach_btns):
             b.setToolTip(f"Add this drawing to My digits as a {d} (key {d}) — {int(counts[d])} so far")
+
+    def show_strokes(self, strokes: tuple[PenStroke, ...], label: int = -1) -> None:
+        """Put saved pen strokes back on the canvas, editable, with ``label`` as the truth."""
+        self.canvas.set_strokes([Stroke(width=s.width, eraser=s.eraser, points=[QPointF(float(x), float(y)) for x, y in s.points])
+                                 for s in strokes])
+        self.true_label = label
+        self.update_prediction()
 
     def _on_canvas_changed(self) -> None:
         if not self._timer.isActive():

@@ -36,6 +36,7 @@ class AppState(QObject):
     dataChanged = Signal()
     tfReady = Signal()
     sendToCanvas = Signal(object, int)  # (28x28 uint8 image, true label or -1)
+    sendStrokesToCanvas = Signal(object, int)  # (tuple of PenStroke, true label)
     myDigitsChanged = Signal()
 
     def __init__(self) -> None:
