@@ -130,3 +130,14 @@ def test_import_export_from_the_menu_code_paths(window, mnist, tmp_path):
         assert len(z["x_train"]) + len(z["x_test"]) == 5
     (tmp_path / "a_folder.npz").mkdir()
     assert not window.export_my_digits(str(tmp_path / "a_folder.npz")) and "a_folder.npz" in window.last_error
+
+
+def test_empty_my_digits_split_says_how_to_add(window, mnist):
+    tab = window.dataset_tab
+    tab.split_box.setCurrentIndex(2)
+    assert tab.model.rowCount() == 0 and tab.current == -1 and "press its number key" in tab.info.text()
+    window.state.my_digits.add(mnist.x_test[0], int(mnist.y_test[0]))
+    window.state.myDigitsChanged.emit()
+    assert tab.model.rowCount() == 1 and tab.current == 0
+    tab.delete_selected()
+    assert tab.model.rowCount() == 0 and "press its number key" in tab.info.text()

@@ -223,8 +223,7 @@ class DatasetTab(QWidget):
             if len(x):
                 self.select_index(min(max(keep, 0), len(x) - 1))
             else:
-                self.current = -1
-                self.info.setText("My digits is empty")
+                self._show_empty()
 
     def _predict_mine(self) -> None:
         """My digits are few (hundreds): predicted right here with the numpy forward pass."""
@@ -249,6 +248,15 @@ class DatasetTab(QWidget):
         self.apply_filter()
         if len(x):
             self.select_index(0)
+        else:
+            self._show_empty()
+
+    def _show_empty(self) -> None:
+        self.current = -1
+        self.info.setText("My digits is empty: on the Draw tab, draw a digit and press its number key."
+                          if self.split == "mine" else "No images")
+        if self._figures_ready:
+            self.pixel_canvas.show_image(np.zeros((28, 28), np.uint8), self.rescale_box.isChecked(), self._dark)
 
     def _on_model(self) -> None:
         """Recompute predictions for both splits off the GUI thread when the active model changes."""
