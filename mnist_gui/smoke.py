@@ -1,7 +1,8 @@
 """``mnist-gui --smoke-test``: the frozen app's self-check.
 
-Shows the window offscreen, waits for TensorFlow, predicts a bundled test digit, runs one training step
-on a tiny slice, prints ``smoke test ok`` and exits 0 — or prints the reason and exits 1.
+Shows the window offscreen, waits for TensorFlow, predicts a bundled test digit, trains one epoch on a
+tiny slice (augmented) and fine-tunes it once, prints ``smoke test ok`` and exits 0 — or prints the
+reason and exits 1.
 """
 
 from __future__ import annotations
@@ -55,11 +56,18 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
 
         from mnist_gui.ml.training import TrainingConfig, run_training  # noqa: PLC0415
 
-        cfg = TrainingConfig.preset_config("notebook").with_(epochs=1, batch_size=64)
+        # The default preset: its augmentation runs XLA-compiled code, which the bundle must carry.
+        cfg = TrainingConfig.preset_config("default").with_(epochs=1, batch_size=64)
         result = run_training(cfg, data.limited(320), os.path.join(scratch, "model"))
         if not result.model_path.is_file():
             return _fail("training wrote no checkpoint")
         print(f"trained one epoch on 320 images: test accuracy {result.test_accuracy:.1%}", flush=True)
+
+        from mnist_gui.ml.finetune import FinetuneConfig, run_finetune  # noqa: PLC0415
+
+        tuned = run_finetune(result.model_path, data.limited(320), data.x_test[:20], data.y_test[:20], data.x_test[20:30],
+                             data.y_test[20:30], os.path.join(scratch, "tuned.keras"), FinetuneConfig(epochs=1, mnist_per_epoch=256))
+        print(f"fine-tuned on 20 digits: held-out {tuned.mine_before:.0%} -> {tuned.mine_after:.0%}", flush=True)
         w.close()
     except Exception as exc:  # the point of a smoke test is to report, not to crash
         traceback.print_exc()
