@@ -330,10 +330,11 @@ _GUI = (
 
 @bench("gui_train_throughput_ratio", "gui_max_stall_ms", "gui_peak_rss_ratio")
 def gui_training() -> list:
-    """In-app training vs the headless run, interleaved, best of two each. The stall probe (a 20 ms QTimer)
-    runs in separate GUI runs: its own wake-ups are measurement cost, not the app's."""
+    """In-app training vs the headless run, interleaved, best of three each (the VM's speed drifts by more
+    than the effect measured). The stall probe (a 20 ms QTimer) runs in separate GUI runs: its own
+    wake-ups are measurement cost, not the app's."""
     heads, guis, probed = [], [], []
-    for _ in range(2):
+    for _ in range(3):
         heads.append(_sub(_HEADLESS))
         guis.append(_sub("PROBE_MS = 0\n" + _GUI))
     probed.append(_sub("PROBE_MS = 20\n" + _GUI))

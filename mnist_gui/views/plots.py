@@ -51,14 +51,20 @@ class TrainingPlots(QWidget):
                 ax.setTextPen(fg)
             plot.setTitle(plot.plotItem.titleLabel.text, color=fg)
 
+    _epoch_key: tuple = ()
+
     def update_curves(self, bx: list[float], bloss: list[float], bacc: list[float], history: dict, smooth: bool) -> None:
         x = np.asarray(bx, dtype=float)
+        # Epoch points change once an epoch: re-set them only then (each setData re-ranges and repaints).
+        key = (id(history), *(len(v) for v in history.values()))
+        epochs_changed, self._epoch_key = key != self._epoch_key, key
         for name, values in (("loss", bloss), ("accuracy", bacc)):
             y = ema(values) if smooth and values else np.asarray(values, dtype=float)
             self.curves[name]["batch"].setData(x, y)
-            for key, hist_key in (("train", name), ("val", f"val_{name}")):
-                ys = history.get(hist_key, [])
-                self.curves[name][key].setData(np.arange(1, len(ys) + 1, dtype=float), np.asarray(ys, dtype=float))
+            if epochs_changed:
+                for curve, hist_key in (("train", name), ("val", f"val_{name}")):
+                    ys = history.get(hist_key, [])
+                    self.curves[name][curve].setData(np.arange(1, len(ys) + 1, dtype=float), np.asarray(ys, dtype=float))
 
     def point_count(self) -> int:
         """How many points the curves hold (tests check that plots got data)."""
