@@ -72,3 +72,21 @@ def test_bad_base_model_is_a_clear_error(small_mnist, mnist, tmp_path):
     with pytest.raises(ModelError):
         run_finetune(bad, small_mnist, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[:0], mnist.y_test[:0],
                      tmp_path / "out.keras", FinetuneConfig(epochs=1, mnist_per_epoch=500))
+
+
+def test_stop_mid_epoch_ends_within_a_few_batches_and_says_so(small_mnist, mnist, tmp_path):
+    from mnist_gui.ml.training import TrainingReporter
+
+    stop = threading.Event()
+    steps = []
+
+    class StopAfterFirstBatch(TrainingReporter):
+        def batch(self, epoch, step, steps_total, logs):  # noqa: ANN001, ANN201
+            steps.append((epoch, step, steps_total))
+            stop.set()
+
+    r = run_finetune(default_model_path(), small_mnist, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[20:30],
+                     mnist.y_test[20:30], tmp_path / "t.keras", FinetuneConfig(epochs=3, mnist_per_epoch=1800),
+                     StopAfterFirstBatch(), stop)
+    assert r.stopped and len(r.history["loss"]) == 1 and r.model_path.is_file()
+    assert steps[-1][0] == 0 and steps[-1][1] <= 8 < steps[-1][2], "stopped within one compiled chunk of the first epoch"

@@ -118,5 +118,6 @@ class FinetunePanel(QGroupBox):
                 if r.mine_before is not None else "no held-out digits to measure on")
         drop = (r.mnist_before - r.mnist_after) * 100
         warn = " <span style='color:#d04040'>(MNIST dropped noticeably)</span>" if drop > 0.5 else ""
+        stopped = f" Stopped after {len(r.history.get('loss', []))} of {r.config.epochs} epochs." if r.stopped else ""
         self.result.setText(f"Fine-tuned: {mine}; MNIST test <b>{_pct(r.mnist_before)} → {_pct(r.mnist_after)}</b>{warn}."
-                            " Keep it as the active model?")
+                            f"{stopped} Keep it as the active model?")
