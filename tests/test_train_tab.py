@@ -160,12 +160,14 @@ def test_finetune_shows_before_after_and_applies_only_when_kept(qtbot, window, m
     base = window.state.model
     cfg = panel.config()
     cfg = finetune.FinetuneConfig(epochs=1, mine_fraction=cfg.mine_fraction, learning_rate=cfg.learning_rate, mnist_per_epoch=1000)
+    held = int(window.state.my_digits.holdout_mask().sum())  # what the run will hold out
     with qtbot.waitSignal(tab.finetuneFinished, timeout=120000) as sig:
         tab.start_finetune(cfg)
         assert tab.is_training() and not panel.start_btn.isEnabled()
+        _add_my_digits(window, mnist, 1)  # a digit added meanwhile must not re-enable the button
+        assert not panel.start_btn.isEnabled() and not panel.epochs.isEnabled()
     r = sig.args[0]
     qtbot.waitUntil(lambda: not tab.is_training(), timeout=10000)
-    held = int(window.state.my_digits.holdout_mask().sum())
     assert held >= 1 and r.n_held == held and r.n_tune == 24 - held and r.model_path.is_file()
     assert window.state.model is base, "nothing changes before the user decides"
     assert panel.keep_btn.isVisible() and "→" in panel.result.text() and "MNIST test" in panel.result.text()

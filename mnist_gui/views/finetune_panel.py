@@ -32,6 +32,7 @@ class FinetunePanel(QGroupBox):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__("Fine-tune on My digits", parent)
         self.state = state
+        self.busy = False
         self.settings = app_settings()
         defaults = FinetuneConfig()
         self.counts = QLabel("")
@@ -80,10 +81,15 @@ class FinetunePanel(QGroupBox):
                               learning_rate=round(self.lr.value(), 6))
 
     def n_tune(self) -> int:
-        coll = self.state.my_digits
-        return int((~coll.holdout_mask()).sum()) if len(coll) else 0
+        return int((~self.state.my_digits.holdout_mask()).sum())
 
-    def refresh(self, busy: bool = False) -> None:
+    def set_busy(self, busy: bool) -> None:
+        """The Train tab says when its worker runs; every later refresh (e.g. a digit added) honours it."""
+        self.busy = busy
+        self.refresh()
+
+    def refresh(self) -> None:
+        busy = self.busy
         coll = self.state.my_digits
         n, n_tune = len(coll), self.n_tune()
         if n == 0:

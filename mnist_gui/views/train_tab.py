@@ -319,7 +319,7 @@ class TrainTab(QWidget):
         for w in (self.preset, self.hidden, self.dropout, self.optimizer, self.lr, self.schedule, self.smoothing,
                   self.batch_size, self.epochs, self.val_split, self.seed, self.augment, self.limit):
             w.setEnabled(not training)
-        self.finetune.refresh(busy=training)
+        self.finetune.set_busy(training)
 
     def is_training(self) -> bool:
         return self.worker is not None
