@@ -57,6 +57,12 @@ class FinetuneConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def batch_layout(self, n_mnist_available: int) -> tuple[int, int, int]:
+        """(own digits per batch, MNIST images per batch, batches per epoch)."""
+        n_mine = max(1, round(self.batch_size * self.mine_fraction))
+        n_mnist = self.batch_size - n_mine
+        return n_mine, n_mnist, max(1, min(self.mnist_per_epoch, n_mnist_available) // n_mnist)
+
 
 @dataclass
 class FinetuneResult:
@@ -91,9 +97,7 @@ def mixed_epoch(mnist_x: np.ndarray, mnist_y: np.ndarray, mine_x: np.ndarray, mi
     ``distort`` (float batch → float batch) applies to the user's digits only: MNIST images stay as the
     model was trained on them, which keeps its MNIST accuracy.
     """
-    n_mine = max(1, round(cfg.batch_size * cfg.mine_fraction))
-    n_mnist = cfg.batch_size - n_mine
-    steps = max(1, min(cfg.mnist_per_epoch, len(mnist_x)) // n_mnist)
+    n_mine, n_mnist, steps = cfg.batch_layout(len(mnist_x))
     mi = rng.choice(len(mnist_x), size=steps * n_mnist, replace=False).reshape(steps, n_mnist)
     ui = rng.integers(len(mine_x), size=(steps, n_mine))
     mine = rescale(mine_x[ui.reshape(-1)])
@@ -126,10 +130,13 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
     model, _ = load_keras_model(base_model_path)
     reporter.message(f"Fine-tuning {Path(base_model_path).name} on {len(tune_x)} of your digits mixed with MNIST "
                      f"({cfg.mine_fraction:.1%} of each batch yours); {len(held_x)} of yours held out for measuring")
-    mnist_before = _accuracy(model, data.x_test, data.y_test)
-    mine_before = _accuracy(model, held_x, held_y)
-    reporter.message(f"Before: MNIST test accuracy {mnist_before:.2%}"
-                     + (f", your held-out digits {mine_before:.2%}" if mine_before is not None else ""))
+
+    def measure(when: str) -> tuple[float, float | None]:
+        mnist, mine = _accuracy(model, data.x_test, data.y_test), _accuracy(model, held_x, held_y)
+        reporter.message(f"{when}: MNIST test accuracy {mnist:.2%}" + (f", your held-out digits {mine:.2%}" if mine is not None else ""))
+        return mnist, mine  # type: ignore[return-value]  (MNIST's test set is never empty)
+
+    mnist_before, mine_before = measure("Before")
 
     model.compile(loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
                   optimizer=keras.optimizers.Adam(cfg.learning_rate), metrics=["accuracy"], steps_per_execution=8)
@@ -146,7 +153,6 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
     rng = np.random.default_rng(cfg.seed)
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     t0 = time.perf_counter()
-    stopped = False
 
     class Progress(keras.callbacks.Callback):
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
@@ -157,14 +163,12 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
     progress = Progress()
     for epoch in range(cfg.epochs):
         if stop_event.is_set():
-            stopped = True
             break
         x, y = mixed_epoch(data.x_train, data.y_train, tune_x, tune_y, cfg, rng, distort)
         progress.epoch, progress.steps = epoch, len(x) // cfg.batch_size
         reporter.message(f"Epoch {epoch + 1}/{cfg.epochs}")
         te = time.perf_counter()
-        h = model.fit(x, one_hot(y), batch_size=cfg.batch_size, epochs=1, shuffle=False,
-                          callbacks=[progress], verbose=0)
+        h = model.fit(x, one_hot(y), batch_size=cfg.batch_size, epochs=1, shuffle=False, callbacks=[progress], verbose=0)
         logs = {k: float(v[-1]) for k, v in h.history.items()}
         for k in history:
             history[k].append(logs.get(k, math.nan))
@@ -173,15 +177,12 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
         dt = time.perf_counter() - te
         reporter.message(f"{progress.steps}/{progress.steps} - {dt:.1f}s - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
         reporter.epoch(epoch, logs, dt)
-        stopped = stop_event.is_set()
+    stopped = stop_event.is_set()
     seconds = time.perf_counter() - t0
     if not history["loss"]:
         raise ModelError("fine-tuning was stopped before its first epoch ended; the active model is unchanged")
 
-    mnist_after = _accuracy(model, data.x_test, data.y_test)
-    mine_after = _accuracy(model, held_x, held_y)
-    reporter.message(f"After: MNIST test accuracy {mnist_after:.2%}"
-                     + (f", your held-out digits {mine_after:.2%}" if mine_after is not None else ""))
+    mnist_after, mine_after = measure("After")
     out = Path(out_path)
     save_model(model, out)
     result = FinetuneResult(cfg, mine_before, mine_after, mnist_before, mnist_after, len(tune_x), len(held_x), out,

@@ -281,13 +281,6 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
     model = build_model(cfg.model, seed=cfg.seed)
     n_fit = len(p.x_train) - int(len(p.x_train) * cfg.validation_split)
     steps = math.ceil(n_fit / cfg.batch_size)
-    compile_model(model, cfg, steps)
-    reporter.message(summarize(cfg.model).text())
-
-    _, acc_before = evaluate(model, p.x_test, p.y_test)
-    reporter.message(f"Test accuracy before training: {acc_before:.2%}")
-
-    progress, best = _make_callbacks(cfg, reporter, stop_event, ckpt_path, steps, model)
     fit_model = model
     if cfg.augment:
         from mnist_gui.ml.augment import augmentation_layer  # noqa: PLC0415
@@ -295,10 +288,17 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
         # Augmentation runs inside the compiled step, in a wrapper that shares the model's weights; the
         # checkpoint saves the bare model. Validation (training=False) sees the images unchanged.
         fit_model = keras.Sequential([keras.Input((28, 28)), augmentation_layer(cfg.seed), model], name="augmented")
-        compile_model(fit_model, cfg, steps)
+    compile_model(fit_model, cfg, steps)
+    if fit_model is not model:
         # One optimizer for both, so the bare model's checkpoint carries the optimizer state that trained it.
         model.compile(loss=fit_model.loss, optimizer=fit_model.optimizer, metrics=["accuracy"],
                       steps_per_execution=cfg.steps_per_execution)
+    reporter.message(summarize(cfg.model).text())
+
+    _, acc_before = evaluate(model, p.x_test, p.y_test)
+    reporter.message(f"Test accuracy before training: {acc_before:.2%}")
+
+    progress, best = _make_callbacks(cfg, reporter, stop_event, ckpt_path, steps, model)
     t0 = time.perf_counter()
     hist = fit_model.fit(p.x_train, p.y_train, batch_size=cfg.batch_size, epochs=cfg.epochs,
                          validation_split=cfg.validation_split, callbacks=[progress, best], verbose=0)

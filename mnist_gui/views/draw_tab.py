@@ -180,11 +180,10 @@ class DrawTab(QWidget):
 
     def add_to_my_digits(self, label: int) -> bool:
         """Store the drawing (strokes + the normalised 28×28 the model sees) in My digits as ``label``."""
-        box = fit_box(self.canvas.render_array())
-        if box is None:
+        x = self.canvas.to_mnist()
+        if not x.any():  # normalize_digit gives all zeros for a blank canvas
             self.message.emit("Nothing to add: draw a digit first, then press its number key")
             return False
-        x = np.clip(center_by_mass(box), 0, 1)
         strokes = tuple(PenStroke(np.array([(q.x(), q.y()) for q in s.points], np.float32), s.width, s.eraser)
                         for s in self.canvas.strokes)
         coll = self.state.my_digits

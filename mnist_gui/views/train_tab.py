@@ -325,13 +325,15 @@ class TrainTab(QWidget):
         return self.worker is not None
 
     # --- evaluate untrained ---------------------------------------------------------------------------
-    def evaluate_untrained(self) -> None:
-        if self.state.closing:
-            return
+    def _config_or_show_error(self) -> TrainingConfig | None:
         try:
-            cfg = self.config()
+            return self.config()
         except ConfigError as exc:
             self.form_error.setText(f"⚠ {exc}")
+            return None
+
+    def evaluate_untrained(self) -> None:
+        if self.state.closing or (cfg := self._config_or_show_error()) is None:
             return
         if not self.state.tf_ready:
             self.message.emit("Loading TensorFlow first…")
@@ -354,12 +356,7 @@ class TrainTab(QWidget):
 
     # --- training -------------------------------------------------------------------------------------
     def start_training(self) -> None:
-        if self.is_training() or self.state.data is None or self.state.closing:
-            return
-        try:
-            cfg = self.config()
-        except ConfigError as exc:
-            self.form_error.setText(f"⚠ {exc}")
+        if self.is_training() or self.state.data is None or self.state.closing or (cfg := self._config_or_show_error()) is None:
             return
         from mnist_gui.ml.training import run_training  # noqa: PLC0415
 
@@ -384,11 +381,10 @@ class TrainTab(QWidget):
 
         if self.pending_finetune is not None:
             self.discard_finetuned()
-        # Copies: the user may keep adding or editing digits while this runs.
-        tune_x, tune_y, held_x, held_y = coll.x[~held].copy(), coll.y[~held].copy(), coll.x[held].copy(), coll.y[held].copy()
+        # Boolean indexing copies: the user may keep adding or editing digits while this runs.
+        tune_x, tune_y, held_x, held_y = coll.x[~held], coll.y[~held], coll.x[held], coll.y[held]
         base, out = model.path, _run_dir("finetune") / "finetuned.keras"
-        n_mine = max(1, round(cfg.batch_size * cfg.mine_fraction))
-        per_epoch = (min(cfg.mnist_per_epoch, len(data.x_train)) // (cfg.batch_size - n_mine)) * cfg.batch_size
+        per_epoch = cfg.batch_layout(len(data.x_train))[2] * cfg.batch_size
         self._start_job(lambda reporter, stop: run_finetune(base, data, tune_x, tune_y, held_x, held_y, out, cfg, reporter, stop),
                         cfg.epochs, per_epoch, self._on_finetuned, "Fine-tuning")
 
