@@ -1,4 +1,4 @@
-"""Drawing on the real canvas with mouse events (tests and the drawn-digit benchmark share this)."""
+"""Shared GUI test helpers: a started main window, and drawing on the real canvas with mouse events."""
 
 from __future__ import annotations
 
@@ -19,3 +19,15 @@ def draw_polyline(canvas, points, steps: int = 12) -> None:  # noqa: ANN001
         for t in range(1, steps + 1):
             QTest.mouseMove(canvas, px((x0 + (x1 - x0) * t / steps, y0 + (y1 - y0) * t / steps)))
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, px(points[-1]))
+
+
+def open_window(qtbot, width: int = 1000, height: int = 700):  # noqa: ANN001, ANN201
+    """A shown main window whose start-up work (default model, MNIST) has finished."""
+    from mnist_gui.app import create_window  # noqa: PLC0415
+
+    w = create_window()
+    qtbot.addWidget(w)
+    w.resize(width, height)
+    w.show()
+    qtbot.waitUntil(lambda: w.state.model is not None and w.state.data is not None, timeout=20000)
+    return w

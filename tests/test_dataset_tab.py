@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_gui.app import create_window
+from tests.gui_helpers import open_window
 
 
 @pytest.fixture
 def window(qtbot):
-    w = create_window()
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitUntil(lambda: w.state.data is not None and w.state.model is not None, timeout=20000)
+    w = open_window(qtbot, 1200, 800)
     w.tabs.setCurrentWidget(w.dataset_tab)
     qtbot.waitUntil(lambda: w.dataset_tab.confusion is not None, timeout=20000)
     yield w

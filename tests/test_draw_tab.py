@@ -11,18 +11,14 @@ from PIL import Image
 
 from mnist_gui.app import create_window
 from mnist_gui.ml.preprocess import normalize_digit
-from tests.gui_helpers import draw_polyline
+from tests.gui_helpers import draw_polyline, open_window
 
 SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
 
 
 @pytest.fixture
 def window(qtbot):
-    w = create_window()
-    qtbot.addWidget(w)
-    w.resize(1000, 700)
-    w.show()
-    qtbot.waitUntil(lambda: w.state.model is not None and w.state.data is not None, timeout=20000)
+    w = open_window(qtbot)
     yield w
     w.close()
 

@@ -57,11 +57,16 @@ def test_start_while_stop_is_unwinding_is_ignored(qtbot, window):
     qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
 
 
-def test_drawing_and_predicting_while_training(qtbot, window):
-    tab = window.train_tab
+def _start_long_training(qtbot, tab):  # noqa: ANN001, ANN202
+    """Start a 100-epoch run and wait for its first batch."""
     tab.epochs.setValue(100)
     tab.train_btn.click()
     qtbot.waitUntil(lambda: bool(tab.batch_x), timeout=60000)
+
+
+def test_drawing_and_predicting_while_training(qtbot, window):
+    tab = window.train_tab
+    _start_long_training(qtbot, tab)
     draw = window.draw_tab
     seen = []
     draw.predicted.connect(lambda d, c: seen.append(d))
@@ -77,9 +82,7 @@ def test_drawing_and_predicting_while_training(qtbot, window):
 
 def test_loading_a_model_while_training(qtbot, window):
     tab = window.train_tab
-    tab.epochs.setValue(100)
-    tab.train_btn.click()
-    qtbot.waitUntil(lambda: bool(tab.batch_x), timeout=60000)
+    _start_long_training(qtbot, tab)
     window.load_model(str(default_model_path()))
     qtbot.waitUntil(lambda: window.state.model.kind == "file", timeout=60000)
     assert tab.is_training()

@@ -78,23 +78,17 @@ def test_custom_layer_is_refused(tmp_path):
         load_keras_model(p)
 
 
-def test_wrong_output_size_is_refused(tmp_path):
+@pytest.mark.parametrize("input_shape, outputs, message", [
+    ((28, 28), 5, "outputs \\(5,\\)"),  # wrong output size
+    ((32, 32), 10, "expects input \\(32, 32\\)"),  # wrong input shape
+])
+def test_wrong_input_or_output_shape_is_refused(tmp_path, input_shape, outputs, message):
     import keras
 
-    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(5, activation="softmax")])
-    p = tmp_path / "five.keras"
+    model = keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(), keras.layers.Dense(outputs, activation="softmax")])
+    p = tmp_path / "shape.keras"
     model.save(p)
-    with pytest.raises(ModelError, match="outputs \\(5,\\)"):
-        load_keras_model(p)
-
-
-def test_wrong_input_shape_is_refused(tmp_path):
-    import keras
-
-    model = keras.Sequential([keras.Input((32, 32)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
-    p = tmp_path / "big.keras"
-    model.save(p)
-    with pytest.raises(ModelError, match="expects input \\(32, 32\\)"):
+    with pytest.raises(ModelError, match=message):
         load_keras_model(p)
 
 

@@ -9,9 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from mnist_gui.app import create_window
 from mnist_gui.ml.my_digits import MyDigits, default_path
-from tests.gui_helpers import draw_polyline
+from tests.gui_helpers import draw_polyline, open_window
 
 SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
 
@@ -21,11 +20,7 @@ def start_window(qtbot):
     made = []
 
     def start():
-        w = create_window()
-        qtbot.addWidget(w)
-        w.resize(1000, 700)
-        w.show()
-        qtbot.waitUntil(lambda: w.state.model is not None and w.state.data is not None, timeout=20000)
+        w = open_window(qtbot)
         made.append(w)
         return w
 
