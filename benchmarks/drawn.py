@@ -16,7 +16,7 @@ from skeleton import pen_paths
 
 def draw_test_digits(canvas, images: np.ndarray, n: int, seed: int = 0,
                      predict: Callable[[np.ndarray], np.ndarray] | None = None,
-                     every: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, list[float]]:  # noqa: ANN001
+                     every: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """Draw ``n`` random images at random sizes, places and brush widths.
 
     Returns the canvas's 28×28 model inputs, the chosen indices, and per digit the seconds from the

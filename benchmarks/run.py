@@ -24,8 +24,8 @@ BENCHES: dict[str, Callable[[], list[tuple[str, float, str]]]] = {}
 EPOCHS_SPEED = 3  # epochs per side for the throughput comparisons
 
 
-def bench(*names: str):  # noqa: ANN201
-    def deco(fn):  # noqa: ANN001, ANN202
+def bench(*names: str):
+    def deco(fn):
         for n in names:
             BENCHES[n] = fn
         return fn

@@ -48,7 +48,7 @@ def _install_excepthook() -> None:
 def run_gui(data_path: str | None = None, smoke_test: bool = False) -> int:
     if smoke_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        from mnist_gui.smoke import run_smoke_test  # noqa: PLC0415
+        from mnist_gui.smoke import run_smoke_test
 
         return run_smoke_test(data_path)
     app = QApplication.instance() or QApplication(sys.argv)

@@ -51,7 +51,7 @@ def _positive_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mnist_gui import __version__  # noqa: PLC0415
+    from mnist_gui import __version__
 
     parser = argparse.ArgumentParser(prog="mnist-gui", description="Draw digits, browse MNIST and train a Keras MLP.")
     parser.add_argument("--version", action="version", version=f"mnist-gui {__version__}")
@@ -123,16 +123,16 @@ def _interruptible(job: Callable[[threading.Event], Any]) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
-    from mnist_gui.ml.training import TrainingConfig, run_training  # noqa: PLC0415
-    from mnist_gui.paths import user_data_dir  # noqa: PLC0415
+    from mnist_gui.ml.data import load_mnist
+    from mnist_gui.ml.training import TrainingConfig, run_training
+    from mnist_gui.paths import user_data_dir
 
     cfg = TrainingConfig.preset_config(args.preset)
     changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                  ("validation_split", args.validation_split), ("seed", args.seed)) if v is not None}
     model_changes = {k: v for k, v in (("learning_rate", args.learning_rate), ("optimizer", args.optimizer)) if v is not None}
     if model_changes:
-        from dataclasses import replace  # noqa: PLC0415
+        from dataclasses import replace
 
         changes["model"] = replace(cfg.model, **model_changes)
     if args.augment is not None:
@@ -149,10 +149,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
-    from mnist_gui.ml.finetune import FinetuneConfig, run_finetune  # noqa: PLC0415
-    from mnist_gui.ml.my_digits import read_keras_layout  # noqa: PLC0415
-    from mnist_gui.paths import default_model_path, user_data_dir  # noqa: PLC0415
+    from mnist_gui.ml.data import load_mnist
+    from mnist_gui.ml.finetune import FinetuneConfig, run_finetune
+    from mnist_gui.ml.my_digits import read_keras_layout
+    from mnist_gui.paths import default_model_path, user_data_dir
 
     (tx, ty), (hx, hy) = read_keras_layout(args.digits)
     changes = {k: v for k, v in (("epochs", args.epochs), ("mine_fraction", args.share),
@@ -172,11 +172,11 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
+    from mnist_gui.ml.data import load_mnist
 
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
-    from mnist_gui.ml.model_io import load_keras_model  # noqa: PLC0415
-    from mnist_gui.ml.training import evaluate, prepare  # noqa: PLC0415
+    from mnist_gui.ml.model_io import load_keras_model
+    from mnist_gui.ml.training import evaluate, prepare
 
     model, _ = load_keras_model(args.model)
     if model.optimizer is None or not getattr(model, "compiled", True):
@@ -192,10 +192,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from mnist_gui.ml.images import load_image  # noqa: PLC0415
-    from mnist_gui.ml.inference import load_default_predictor  # noqa: PLC0415
-    from mnist_gui.ml.model_io import load_predictor_checked  # noqa: PLC0415
-    from mnist_gui.ml.preprocess import is_blank, normalize_digit  # noqa: PLC0415
+    from mnist_gui.ml.images import load_image
+    from mnist_gui.ml.inference import load_default_predictor
+    from mnist_gui.ml.model_io import load_predictor_checked
+    from mnist_gui.ml.preprocess import is_blank, normalize_digit
 
     predictor = load_predictor_checked(args.model) if args.model else load_default_predictor()
     failures = 0
@@ -219,11 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("MNIST_GUI_LOG", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser()
     args = parser.parse_args(argv)
-    from mnist_gui.ml import set_tensorflow_environment  # noqa: PLC0415
+    from mnist_gui.ml import set_tensorflow_environment
 
     set_tensorflow_environment()
     if args.command is None:
-        from mnist_gui.app import run_gui  # noqa: PLC0415
+        from mnist_gui.app import run_gui
 
         return run_gui(data_path=args.data, smoke_test=args.smoke_test)
     commands = {"train": cmd_train, "finetune": cmd_finetune, "evaluate": cmd_evaluate, "predict": cmd_predict}

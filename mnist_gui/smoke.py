@@ -26,14 +26,14 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
     os.environ.setdefault("MNIST_GUI_DATA_DIR", scratch)
     os.environ.setdefault("MNIST_GUI_SETTINGS", os.path.join(scratch, "settings.ini"))
     os.environ["KERAS_HOME"] = os.path.join(scratch, "keras")
-    from mnist_gui.ml import set_tensorflow_environment  # noqa: PLC0415
+    from mnist_gui.ml import set_tensorflow_environment
 
     set_tensorflow_environment()
-    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
-        from mnist_gui.app import create_window  # noqa: PLC0415
+        from mnist_gui.app import create_window
 
         t0 = time.perf_counter()
         w = create_window(data_path)
@@ -54,7 +54,7 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
             return _fail(f"the default model misread test digit 0 (label {int(data.y_test[0])})")
         print(f"predicted test digit 0 as {int(probs.argmax())} ({float(probs.max()):.1%})", flush=True)
 
-        from mnist_gui.ml.training import TrainingConfig, run_training  # noqa: PLC0415
+        from mnist_gui.ml.training import TrainingConfig, run_training
 
         # The default preset: its augmentation runs XLA-compiled code, which the bundle must carry.
         cfg = TrainingConfig.preset_config("default").with_(epochs=1, batch_size=64)
@@ -63,7 +63,7 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
             return _fail("training wrote no checkpoint")
         print(f"trained one epoch on 320 images: test accuracy {result.test_accuracy:.1%}", flush=True)
 
-        from mnist_gui.ml.finetune import FinetuneConfig, run_finetune  # noqa: PLC0415
+        from mnist_gui.ml.finetune import FinetuneConfig, run_finetune
 
         tuned = run_finetune(result.model_path, data.limited(320), data.x_test[:20], data.y_test[:20], data.x_test[20:30],
                              data.y_test[20:30], os.path.join(scratch, "tuned.keras"), FinetuneConfig(epochs=1, mnist_per_epoch=256))

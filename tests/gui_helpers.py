@@ -6,12 +6,12 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 
-def draw_polyline(canvas, points, steps: int = 12) -> None:  # noqa: ANN001
+def draw_polyline(canvas, points, steps: int = 12) -> None:
     """Press, move through ``points`` (canvas-relative 0-1 coordinates), release."""
     s = min(canvas.width(), canvas.height())
     ox, oy = (canvas.width() - s) // 2, (canvas.height() - s) // 2
 
-    def px(p):  # noqa: ANN001, ANN202
+    def px(p):
         return QPoint(ox + int(p[0] * s), oy + int(p[1] * s))
 
     QTest.mousePress(canvas, Qt.LeftButton, Qt.NoModifier, px(points[0]))
@@ -21,9 +21,9 @@ def draw_polyline(canvas, points, steps: int = 12) -> None:  # noqa: ANN001
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, px(points[-1]))
 
 
-def open_window(qtbot, width: int = 1000, height: int = 700):  # noqa: ANN001, ANN201
+def open_window(qtbot, width: int = 1000, height: int = 700):
     """A shown main window whose start-up work (default model, MNIST) has finished."""
-    from mnist_gui.app import create_window  # noqa: PLC0415
+    from mnist_gui.app import create_window
 
     w = create_window()
     qtbot.addWidget(w)

@@ -81,7 +81,7 @@ def test_stop_mid_epoch_ends_within_a_few_batches_and_says_so(small_mnist, mnist
     steps = []
 
     class StopAfterFirstBatch(TrainingReporter):
-        def batch(self, epoch, step, steps_total, logs):  # noqa: ANN001, ANN201
+        def batch(self, epoch, step, steps_total, logs):
             steps.append((epoch, step, steps_total))
             stop.set()
 

@@ -48,7 +48,7 @@ def test_failed_save_keeps_collection_and_file(tmp_path, mnist, monkeypatch):
     coll.add(mnist.x_train[0], 5)
     before = path.read_bytes()
 
-    def full_disk(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def full_disk(*a, **k):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(np, "savez_compressed", full_disk)

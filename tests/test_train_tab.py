@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -17,18 +19,10 @@ def window(qtbot, small_mnist: Mnist):
     with qtbot.waitSignal(w.state.dataChanged, timeout=20000):
         pass
     w.state.set_data(small_mnist)  # tiny slice: training here is plumbing
-    with qtbot.waitSignal(w.state.tfReady, timeout=60000) if not w.state.tf_ready else _null():
+    with qtbot.waitSignal(w.state.tfReady, timeout=60000) if not w.state.tf_ready else contextlib.nullcontext():
         pass
     yield w
     w.close()
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
 
 
 def test_short_training_updates_plots_accuracy_and_draw_model(qtbot, window):

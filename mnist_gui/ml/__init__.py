@@ -12,7 +12,7 @@ def set_tensorflow_environment() -> None:
     Quiet C++ logging, the TensorFlow backend, and Keras' own files (it writes ``keras.json`` on import)
     in the app's data folder rather than ``~/.keras``.
     """
-    from mnist_gui.paths import user_data_dir  # noqa: PLC0415
+    from mnist_gui.paths import user_data_dir
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")

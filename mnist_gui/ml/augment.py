@@ -28,7 +28,7 @@ def _bilinear_warp(x: Any, a: Any) -> Any:
 
     Written as a batched gather (not ImageProjectiveTransform) so XLA can fuse it with the rest.
     """
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     b = tf.shape(x)[0]
     ys, xs = tf.meshgrid(tf.range(28.0), tf.range(28.0), indexing="ij")
@@ -48,7 +48,7 @@ def _bilinear_warp(x: Any, a: Any) -> Any:
 
 def _max3x3(x: Any) -> Any:
     """Grey dilation by a 3×3 square, as two separable maxima (cheaper than max_pool on 1 channel)."""
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     p = tf.pad(x, [[0, 0], [1, 1], [1, 1]])
     h = tf.maximum(tf.maximum(p[:, :, :-2], p[:, :, 1:-1]), p[:, :, 2:])
@@ -57,7 +57,7 @@ def _max3x3(x: Any) -> Any:
 
 def _random_params(b: Any, seed: Any, p: AugmentParams) -> tuple[Any, Any]:
     """Per-image output→input affine maps (B, 2, 3) and a uniform draw (B, 1, 1) choosing the width change."""
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     seeds = tf.random.experimental.stateless_split(seed, 6)
     u = lambda i, lo, hi: tf.random.stateless_uniform([b], seeds[i], lo, hi)  # noqa: E731
@@ -78,7 +78,7 @@ def _random_params(b: Any, seed: Any, p: AugmentParams) -> tuple[Any, Any]:
 
 
 def _change_width(img: Any, r: Any, p: AugmentParams) -> Any:
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     half = p.width_change_prob / 2
     img = tf.where(r < half, _max3x3(img), tf.where(r < 2 * half, -_max3x3(-img), img))
@@ -87,7 +87,7 @@ def _change_width(img: Any, r: Any, p: AugmentParams) -> Any:
 
 def augment_batch(x: Any, seed: Any, p: AugmentParams = AugmentParams()) -> Any:
     """``x`` (B, 28, 28) float32 in [0, 1] → augmented batch of the same shape (plain TF ops)."""
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     a, r = _random_params(tf.shape(x)[0], seed, p)
     return _change_width(_bilinear_warp(x, a), r, p)
@@ -98,18 +98,21 @@ def compiled_augment(p: AugmentParams = AugmentParams()) -> Any:
 
     Two, not one: fused into a single cluster, XLA recomputes the gather for every dilation tap (2.5× slower).
     """
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
-    warp = tf.function(lambda x, s: (lambda a, r: (_bilinear_warp(x, a), r))(*_random_params(tf.shape(x)[0], s, p)),
-                       jit_compile=True, autograph=False)
+    def _warp(x: Any, s: Any) -> tuple[Any, Any]:
+        a, r = _random_params(tf.shape(x)[0], s, p)
+        return _bilinear_warp(x, a), r
+
+    warp = tf.function(_warp, jit_compile=True, autograph=False)
     width = tf.function(lambda img, r: _change_width(img, r, p), jit_compile=True, autograph=False)
     return lambda x, seed: width(*warp(x, seed))
 
 
 def augmentation_layer(seed: int, p: AugmentParams = AugmentParams()) -> Any:
     """A Keras layer that augments (B, 28, 28) batches when ``training`` and passes them through otherwise."""
-    import keras  # noqa: PLC0415
-    import tensorflow as tf  # noqa: PLC0415
+    import keras
+    import tensorflow as tf
 
     augment = compiled_augment(p)
 

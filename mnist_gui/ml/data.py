@@ -75,7 +75,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:
 def _download_fallback() -> dict[str, np.ndarray]:
     log.warning("bundled MNIST missing; trying keras.datasets.mnist.load_data()")
     try:
-        from keras.datasets import mnist  # noqa: PLC0415  (only as a last resort: it downloads)
+        from keras.datasets import mnist  # only as a last resort: it downloads
 
         (xt, yt), (xs, ys) = mnist.load_data()
     except Exception as exc:  # network, TF missing, … all mean the same to the user

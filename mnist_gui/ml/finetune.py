@@ -123,9 +123,9 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
     stop_event = stop_event or threading.Event()
     cfg.validate(len(tune_x))
     configure_threads()
-    import keras  # noqa: PLC0415
+    import keras
 
-    from mnist_gui.ml.model_io import load_keras_model, save_model, write_metadata  # noqa: PLC0415
+    from mnist_gui.ml.model_io import load_keras_model, save_model, write_metadata
 
     model, _ = load_keras_model(base_model_path)
     reporter.message(f"Fine-tuning {Path(base_model_path).name} on {len(tune_x)} of your digits mixed with MNIST "
@@ -143,9 +143,9 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
 
     distort = None
     if cfg.augment:
-        import tensorflow as tf  # noqa: PLC0415
+        import tensorflow as tf
 
-        from mnist_gui.ml.augment import compiled_augment  # noqa: PLC0415
+        from mnist_gui.ml.augment import compiled_augment
 
         augment, seed_gen = compiled_augment(), tf.random.Generator.from_seed(cfg.seed)
         distort = lambda a: augment(tf.constant(a), seed_gen.make_seeds(1)[:, 0]).numpy()  # noqa: E731
@@ -170,8 +170,8 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
         te = time.perf_counter()
         h = model.fit(x, one_hot(y), batch_size=cfg.batch_size, epochs=1, shuffle=False, callbacks=[progress], verbose=0)
         logs = {k: float(v[-1]) for k, v in h.history.items()}
-        for k in history:
-            history[k].append(logs.get(k, math.nan))
+        for k, values in history.items():
+            values.append(logs.get(k, math.nan))
         if not all(math.isfinite(v) for v in logs.values()):
             raise ModelError("fine-tuning diverged (the loss became NaN/infinite); the active model is unchanged")
         dt = time.perf_counter() - te

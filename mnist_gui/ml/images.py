@@ -35,7 +35,7 @@ def detect_polarity_and_convert(grey: np.ndarray, alpha: np.ndarray | None = Non
 
 def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Decode ``path`` to a 2-D float32 array, ink = 1. Raises :class:`ImageError` with the reason."""
-    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415
+    from PIL import Image, UnidentifiedImageError
 
     p = Path(path)
     if not p.is_file():

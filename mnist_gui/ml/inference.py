@@ -71,7 +71,7 @@ class NumpyPredictor:
 
     def save(self, path: str | os.PathLike[str], **meta: str) -> None:
         """Write the weights as a plain npz (atomic). ``meta`` strings (e.g. the .keras sha256) go along."""
-        from mnist_gui.atomic import atomic_path  # noqa: PLC0415
+        from mnist_gui.atomic import atomic_path
 
         arrays: dict[str, np.ndarray] = {}
         for i, (k, b) in enumerate(zip(self.kernels, self.biases)):

@@ -97,7 +97,7 @@ def summarize(spec: ModelSpec) -> Summary:
 
 def build_model(spec: ModelSpec, seed: int | None = None) -> Any:
     """Flatten → (Dense relu → Dropout)* → Dense softmax, uncompiled. Imports Keras."""
-    import keras  # noqa: PLC0415  (kept out of start-up)
+    import keras  # kept out of start-up
 
     spec.validate()
     if seed is not None:
@@ -113,7 +113,7 @@ def build_model(spec: ModelSpec, seed: int | None = None) -> Any:
 
 
 def make_optimizer(name: str, learning_rate: Any) -> Any:
-    import keras  # noqa: PLC0415
+    import keras
 
     if name == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate)

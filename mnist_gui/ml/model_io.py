@@ -55,17 +55,17 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> NumpyPredictor:
 
 
 def write_metadata(model_path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
-    import keras  # noqa: PLC0415
-    import numpy  # noqa: PLC0415
+    import keras
+    import numpy
 
-    from mnist_gui import __version__  # noqa: PLC0415
+    from mnist_gui import __version__
 
     full = dict(meta)
     full.setdefault("saved_at", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
     full["versions"] = {"mnist_gui": __version__, "keras": keras.__version__, "numpy": numpy.__version__,
                         "python": platform.python_version()}
     try:
-        import tensorflow as tf  # noqa: PLC0415
+        import tensorflow as tf
 
         full["versions"]["tensorflow"] = tf.__version__
     except ImportError:
@@ -121,7 +121,7 @@ def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, NumpyPredictor]
     if "config.json" not in names:
         raise ModelError(f"{p}: not a Keras model (the archive has no config.json)")
 
-    import keras  # noqa: PLC0415
+    import keras
 
     try:
         model = keras.models.load_model(p, safe_mode=True)

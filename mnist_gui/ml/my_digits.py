@@ -209,7 +209,7 @@ def read_keras_layout(path: str | Path) -> tuple[tuple[np.ndarray, np.ndarray], 
 
 
 def default_path() -> Path:
-    from mnist_gui.paths import user_data_dir  # noqa: PLC0415
+    from mnist_gui.paths import user_data_dir
 
     return user_data_dir() / FILE_NAME
 

@@ -158,9 +158,9 @@ def prepare(data: Mnist) -> Prepared:
 
 def configure_threads() -> None:
     """Pin TF's thread pools to the machine's cores (set once, before any op runs)."""
-    import os  # noqa: PLC0415
+    import os
 
-    import tensorflow as tf  # noqa: PLC0415
+    import tensorflow as tf
 
     cores = os.cpu_count() or 1
     intra, inter = cores, min(2, cores)
@@ -175,7 +175,7 @@ def configure_threads() -> None:
 
 
 def compile_model(model: Any, cfg: TrainingConfig, steps_per_epoch: int) -> None:
-    import keras  # noqa: PLC0415
+    import keras
 
     lr: Any = cfg.model.learning_rate
     if cfg.lr_schedule == "cosine":
@@ -196,9 +196,9 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def _make_callbacks(cfg: TrainingConfig, reporter: TrainingReporter, stop_event: threading.Event,
                     ckpt_path: Path, steps: int, saved_model: Any) -> tuple[Any, Any]:
-    import keras  # noqa: PLC0415
+    import keras
 
-    from mnist_gui.ml.model_io import save_model  # noqa: PLC0415
+    from mnist_gui.ml.model_io import save_model
 
     class Progress(keras.callbacks.Callback):
         """Forwards progress, honours the stop event, stops on a NaN loss."""
@@ -276,14 +276,14 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
         reporter.message(f"  {int(v)} -> {' '.join(str(int(c)) for c in row)}")
 
     configure_threads()
-    import keras  # noqa: PLC0415
+    import keras
 
     model = build_model(cfg.model, seed=cfg.seed)
     n_fit = len(p.x_train) - int(len(p.x_train) * cfg.validation_split)
     steps = math.ceil(n_fit / cfg.batch_size)
     fit_model = model
     if cfg.augment:
-        from mnist_gui.ml.augment import augmentation_layer  # noqa: PLC0415
+        from mnist_gui.ml.augment import augmentation_layer
 
         # Augmentation runs inside the compiled step, in a wrapper that shares the model's weights; the
         # checkpoint saves the bare model. Validation (training=False) sees the images unchanged.
@@ -316,7 +316,7 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
         best_epoch=best.best_epoch, model_path=ckpt_path, stopped=bool(progress.reason), stop_reason=progress.reason,
         seconds=seconds, samples_per_second=(epochs_run * n_fit / seconds) if seconds > 0 else 0.0, model=best_model,
     )
-    from mnist_gui.ml.model_io import write_metadata  # noqa: PLC0415
+    from mnist_gui.ml.model_io import write_metadata
 
     write_metadata(ckpt_path, result.meta())
     if progress.reason:

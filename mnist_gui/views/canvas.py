@@ -162,7 +162,7 @@ class DrawCanvas(QWidget):
                 path.lineTo(q.x() * side, q.y() * side)
             p.drawPath(path)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         pal = self.palette()
         p.fillRect(self.rect(), pal.window())
@@ -188,7 +188,7 @@ class DrawCanvas(QWidget):
             p.drawText(QRectF(0, 0, side, side), Qt.AlignCenter, "Draw a digit here")
         p.end()
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.LeftButton:
             return
         self._current = Stroke(width=self.brush_width * (2.0 if self.eraser else 1.0), eraser=self.eraser,
@@ -196,7 +196,7 @@ class DrawCanvas(QWidget):
         self.update()
         self.changed.emit()
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         # Track our own press state: synthetic test events may not carry buttons().
         if self._current is None:
             return
@@ -204,7 +204,7 @@ class DrawCanvas(QWidget):
         self.update()
         self.changed.emit()
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.LeftButton or self._current is None:
             return
         self._current.points.append(self._to_rel(event.position()))
@@ -214,5 +214,5 @@ class DrawCanvas(QWidget):
         self.update()
         self.changed.emit()
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(420, 420)

@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, QThread, Signal
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QListView, QPushButton,
+    QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QListView, QPushButton,
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "test", "mine")
 
 
-def _predict_all(predictor, x: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def _predict_all(predictor, x: np.ndarray) -> np.ndarray:
     """Class predictions for a whole split with the numpy predictor, in chunks."""
     out = np.empty(len(x), dtype=np.int64)
     for s in range(0, len(x), 2048):
@@ -171,7 +171,7 @@ class DatasetTab(QWidget):
         state.myDigitsChanged.connect(self._on_my_digits)
 
     # --- lazy figures ---------------------------------------------------------------------------------
-    def showEvent(self, event) -> None:  # noqa: N802, ANN001
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.ensure_figures()
         if self._stale:
@@ -182,7 +182,7 @@ class DatasetTab(QWidget):
     def ensure_figures(self) -> None:
         if self._figures_ready:
             return
-        from mnist_gui.views.figures import FirstSixCanvas, PixelCanvas  # noqa: PLC0415  (matplotlib: ~0.4 s)
+        from mnist_gui.views.figures import FirstSixCanvas, PixelCanvas  # matplotlib: ~0.4 s
 
         self.pixel_canvas = PixelCanvas()
         self.pixel_layout.insertWidget(1, self.pixel_canvas, 1)
@@ -375,7 +375,7 @@ class DatasetTab(QWidget):
         self.view.selectionModel().setCurrentIndex(idx, QItemSelectionModel.ClearAndSelect)
         self.view.scrollTo(idx)
 
-    def _on_current(self, current, previous) -> None:  # noqa: ANN001
+    def _on_current(self, current, previous) -> None:
         if current.isValid():
             self.current = int(current.data(IndexRole))
             self._refresh_pixel_view()
@@ -429,7 +429,7 @@ class DatasetTab(QWidget):
         coll = self.state.my_digits
         self._edit(lambda: coll.delete(coll.ids[idx]), f"Deleted {len(idx)} digit(s) from My digits")
 
-    def _edit(self, change, done: str) -> None:  # noqa: ANN001
+    def _edit(self, change, done: str) -> None:
         try:
             change()
         except OSError as exc:
@@ -461,7 +461,7 @@ class DatasetTab(QWidget):
             self.export_figure(path)
 
     def export_figure(self, path: str, which: str | None = None) -> bool:
-        from mnist_gui.atomic import atomic_path  # noqa: PLC0415
+        from mnist_gui.atomic import atomic_path
 
         self.ensure_figures()
         which = which or ("first_six" if self.details.currentWidget() is self.first_six_page else "pixels")

@@ -10,9 +10,9 @@ import matplotlib
 
 matplotlib.use("QtAgg")
 
-import numpy as np  # noqa: E402
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
 
 
 def _style(fig: Figure, dark: bool) -> str:
@@ -44,8 +44,8 @@ class _GlyphCache:
     """Each label string rendered once by FreeType (what Agg uses), as an alpha mask."""
 
     def __init__(self, px: int) -> None:
-        from matplotlib import font_manager  # noqa: PLC0415
-        from matplotlib.ft2font import FT2Font  # noqa: PLC0415
+        from matplotlib import font_manager
+        from matplotlib.ft2font import FT2Font
 
         self.font = FT2Font(font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans")))
         self.px = px

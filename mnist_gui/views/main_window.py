@@ -84,9 +84,9 @@ class MainWindow(QMainWindow):
         run_in_thread(_import_tensorflow, name="import-tensorflow", on_done=self._on_tf_ready, on_failed=self._on_tf_failed, receiver=self)
 
     def _load_default_model(self) -> None:
-        from mnist_gui.ml.inference import load_default_predictor  # noqa: PLC0415
-        from mnist_gui.ml.model_io import read_metadata  # noqa: PLC0415
-        from mnist_gui.paths import default_model_path  # noqa: PLC0415
+        from mnist_gui.ml.inference import load_default_predictor
+        from mnist_gui.ml.model_io import read_metadata
+        from mnist_gui.paths import default_model_path
 
         saved = self.settings.value("active_model/path"), str(self.settings.value("active_model/kind", "file"))
         try:
@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
 
         TensorFlow-free: the numpy weights sidecar, checked against its ``.keras`` by hash.
         """
-        from mnist_gui.ml.model_io import load_predictor_checked, read_metadata  # noqa: PLC0415
+        from mnist_gui.ml.model_io import load_predictor_checked, read_metadata
 
         if not path:
             return
@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.state.set_model(ActiveModel(predictor, kind if kind in ("trained", "finetuned", "file") else "file", Path(str(path)), acc))
 
     def _load_my_digits(self) -> None:
-        from mnist_gui.ml.my_digits import MyDigits, default_path  # noqa: PLC0415
+        from mnist_gui.ml.my_digits import MyDigits, default_path
 
         coll, warning = MyDigits.open(default_path())  # a few hundred KB of numpy: fast enough here
         self.state.set_my_digits(coll)
@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         self.show_status("TensorFlow could not be loaded: training is unavailable")
         self.error("TensorFlow could not be loaded", f"{message}\n\nDrawing and prediction still work; training does not.")
 
-    def paintEvent(self, event) -> None:  # noqa: N802, ANN001
+    def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         help_menu = m.addMenu("&Help")
         self._action(help_menu, "&About", QKeySequence.HelpContents, self.about)
 
-    def _action(self, menu, text: str, shortcut, slot) -> QAction:  # noqa: ANN001
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:
         act = QAction(text, self)
         act.setShortcut(QKeySequence(shortcut))
         act.triggered.connect(slot)
@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def open_image(self, path: str) -> bool:
-        from mnist_gui.ml.images import load_image  # noqa: PLC0415
+        from mnist_gui.ml.images import load_image
 
         try:
             ink = load_image(path)
@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
 
     def save_drawing(self, path: str) -> bool:
         """Save the full-size drawing and its 28×28 model input (``NAME_28x28.png``), atomically."""
-        from mnist_gui.atomic import atomic_path  # noqa: PLC0415
+        from mnist_gui.atomic import atomic_path
 
         p = Path(path)
         if p.suffix.lower() != ".png":
@@ -305,11 +305,11 @@ class MainWindow(QMainWindow):
         return True
 
     # --- drag and drop ------------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             if urls[0].endswith(".keras"):
@@ -346,9 +346,9 @@ class MainWindow(QMainWindow):
     last_error = ""
 
     def about(self) -> None:
-        import sys  # noqa: PLC0415
+        import sys
 
-        from PySide6 import __version__ as pyside_version  # noqa: PLC0415
+        from PySide6 import __version__ as pyside_version
 
         versions = [f"mnist-gui {__version__}", f"Python {platform.python_version()}", f"PySide6 {pyside_version}",
                     f"NumPy {np.__version__}"]
@@ -360,7 +360,7 @@ class MainWindow(QMainWindow):
                           "<p>MNIST database © Yann LeCun, Corinna Cortes and Christopher J.C. Burges, "
                           "used under the <a href='https://creativecommons.org/licenses/by-sa/3.0/'>CC BY-SA 3.0</a> license.</p>")
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.state.closing = True
         self.train_tab.shutdown()
         self.settings.setValue("geometry", self.saveGeometry())
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
 
 
 def _save_png(arr: np.ndarray, path: Path) -> None:
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     g = (255 - np.clip(arr, 0, 1) * 255).astype(np.uint8)  # dark ink on white, like paper
     with open(path, "wb") as f:
@@ -382,34 +382,34 @@ def _save_png(arr: np.ndarray, path: Path) -> None:
 
 
 def _load_data(path: str | None) -> object:
-    from mnist_gui.ml.data import load_mnist  # noqa: PLC0415
+    from mnist_gui.ml.data import load_mnist
 
     return load_mnist(path)
 
 
 def _import_tensorflow() -> str:
-    from mnist_gui.ml import set_tensorflow_environment  # noqa: PLC0415
+    from mnist_gui.ml import set_tensorflow_environment
 
     set_tensorflow_environment()
-    import keras  # noqa: F401, PLC0415
-    import tensorflow as tf  # noqa: PLC0415
+    import keras  # noqa: F401
+    import tensorflow as tf
 
-    from mnist_gui.ml.training import configure_threads  # noqa: PLC0415
+    from mnist_gui.ml.training import configure_threads
 
     configure_threads()
     return tf.__version__
 
 
 def _import_plotting() -> None:
-    import matplotlib.figure  # noqa: F401, PLC0415
-    import matplotlib.font_manager  # noqa: PLC0415
+    import matplotlib.figure
+    import matplotlib.font_manager
 
     matplotlib.font_manager.findfont("DejaVu Sans")
 
 
 def _load_model_file(path: str) -> tuple[str, object, dict]:
     _import_tensorflow()
-    from mnist_gui.ml.model_io import load_keras_model, read_metadata  # noqa: PLC0415
+    from mnist_gui.ml.model_io import load_keras_model, read_metadata
 
     _, predictor = load_keras_model(path)
     return path, predictor, read_metadata(path)

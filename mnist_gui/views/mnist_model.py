@@ -32,10 +32,10 @@ class MnistListModel(QAbstractListModel):
         self.indices = np.asarray(indices, dtype=np.int64)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.indices)
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):  # noqa: ANN201
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
         if not index.isValid():
             return None
         i = int(self.indices[index.row()])
@@ -56,7 +56,7 @@ class MnistListModel(QAbstractListModel):
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         return CELL
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:

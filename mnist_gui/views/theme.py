@@ -43,7 +43,7 @@ def _light_palette() -> QPalette:
 def system_is_dark() -> bool:
     hints = QGuiApplication.styleHints()
     try:
-        from PySide6.QtCore import Qt  # noqa: PLC0415
+        from PySide6.QtCore import Qt
 
         return hints.colorScheme() == Qt.ColorScheme.Dark
     except AttributeError:

@@ -71,7 +71,7 @@ class FunctionWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        from mnist_gui.errors import UserError  # noqa: PLC0415
+        from mnist_gui.errors import UserError
 
         try:
             result = self._fn(*self._args)

@@ -284,7 +284,7 @@ class TrainTab(QWidget):
         self.log.setMaximumBlockCount(5000)
         rv.addWidget(self.log, 2)
 
-    def showEvent(self, event) -> None:  # noqa: N802, ANN001
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         self.ensure_plots()
 
@@ -292,7 +292,7 @@ class TrainTab(QWidget):
         """Create the pyqtgraph plots on first use (pyqtgraph is not imported at start-up)."""
         if self._plots is not None:
             return
-        from mnist_gui.views.plots import TrainingPlots  # noqa: PLC0415
+        from mnist_gui.views.plots import TrainingPlots
 
         self._plots = TrainingPlots(self.plot_area)
         self._plots.set_dark(self._dark)
@@ -358,7 +358,7 @@ class TrainTab(QWidget):
     def start_training(self) -> None:
         if self.is_training() or self.state.data is None or self.state.closing or (cfg := self._config_or_show_error()) is None:
             return
-        from mnist_gui.ml.training import run_training  # noqa: PLC0415
+        from mnist_gui.ml.training import run_training
 
         data = self.state.data.limited(self.limit.value() or None)
         out = _run_dir("run")
@@ -377,7 +377,7 @@ class TrainTab(QWidget):
         except ConfigError as exc:
             self._error("Fine-tuning cannot start", str(exc))
             return
-        from mnist_gui.ml.finetune import run_finetune  # noqa: PLC0415
+        from mnist_gui.ml.finetune import run_finetune
 
         if self.pending_finetune is not None:
             self.discard_finetuned()
@@ -388,8 +388,8 @@ class TrainTab(QWidget):
         self._start_job(lambda reporter, stop: run_finetune(base, data, tune_x, tune_y, held_x, held_y, out, cfg, reporter, stop),
                         cfg.epochs, per_epoch, self._on_finetuned, "Fine-tuning")
 
-    def _start_job(self, job, epochs: int, samples_per_epoch: int, on_done, what: str) -> None:  # noqa: ANN001
-        from mnist_gui.views.training_worker import TrainingWorker  # noqa: PLC0415
+    def _start_job(self, job, epochs: int, samples_per_epoch: int, on_done, what: str) -> None:
+        from mnist_gui.views.training_worker import TrainingWorker
 
         self.ensure_plots()
         self.history = {}
@@ -502,8 +502,8 @@ class TrainTab(QWidget):
         r = self._take_pending()
         if r is None:
             return
-        from mnist_gui.ml.inference import weights_path_for  # noqa: PLC0415
-        from mnist_gui.ml.model_io import metadata_path_for  # noqa: PLC0415
+        from mnist_gui.ml.inference import weights_path_for
+        from mnist_gui.ml.model_io import metadata_path_for
 
         for p in (r.model_path, weights_path_for(r.model_path), metadata_path_for(r.model_path)):
             try:
@@ -555,7 +555,7 @@ class TrainTab(QWidget):
             self.save_model(path)
 
     def save_model(self, path: str) -> bool:
-        from mnist_gui.ml.model_io import copy_model  # noqa: PLC0415
+        from mnist_gui.ml.model_io import copy_model
 
         model = self.state.model
         if model is None or model.path is None:
@@ -583,7 +583,7 @@ class TrainTab(QWidget):
             self.export_csv(path)
 
     def export_csv(self, path: str) -> bool:
-        from mnist_gui.atomic import atomic_write_bytes  # noqa: PLC0415
+        from mnist_gui.atomic import atomic_write_bytes
 
         try:
             atomic_write_bytes(path, self.history_csv().encode())
@@ -598,7 +598,7 @@ class TrainTab(QWidget):
             self.export_plots(path)
 
     def export_plots(self, path: str) -> bool:
-        from mnist_gui.atomic import atomic_path  # noqa: PLC0415
+        from mnist_gui.atomic import atomic_path
 
         self.ensure_plots()
         try:
@@ -619,14 +619,14 @@ class TrainTab(QWidget):
 
 
 def _run_dir(kind: str) -> Path:
-    from mnist_gui.paths import user_data_dir  # noqa: PLC0415
+    from mnist_gui.paths import user_data_dir
 
     return user_data_dir() / "models" / _dt.datetime.now().strftime(f"{kind}-%Y%m%d-%H%M%S-%f")
 
 
 def _evaluate_untrained(cfg: TrainingConfig, data: Any) -> float:
-    from mnist_gui.ml.model import build_model  # noqa: PLC0415
-    from mnist_gui.ml.training import compile_model, configure_threads, evaluate, prepare  # noqa: PLC0415
+    from mnist_gui.ml.model import build_model
+    from mnist_gui.ml.training import compile_model, configure_threads, evaluate, prepare
 
     configure_threads()
     p = prepare(data)

@@ -99,7 +99,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            from mnist_gui.ml.inference import NumpyPredictor  # noqa: PLC0415
+            from mnist_gui.ml.inference import NumpyPredictor
 
             lower_background_priority(self.gui_tid)  # threads TF creates from here inherit it
             result = self.job(_SignalReporter(self), self.stop_event)

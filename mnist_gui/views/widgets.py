@@ -24,7 +24,7 @@ class ProbabilityBars(QWidget):
         self.probs, self.true_label = probs, true_label
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802, ANN001
+    def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         pal = self.palette()
@@ -47,7 +47,7 @@ class ProbabilityBars(QWidget):
                 p.setBrush(color)
                 p.drawRoundedRect(fill, 3, 3)
             f = QFont(self.font())
-            f.setBold(d == top or d == self.true_label)
+            f.setBold(d in (top, self.true_label))
             p.setFont(f)
             p.setPen(text)
             mark = "✓" if d == self.true_label else ""

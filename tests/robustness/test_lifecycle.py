@@ -30,8 +30,8 @@ def test_fifty_start_stop_cycles_leave_no_thread(qtbot, window):
     tab.batch_size.setValue(16)
     outcomes = []
     tab.trainingFinished.connect(lambda r: outcomes.append("done"))
-    tab.trainingFailed.connect(lambda m: outcomes.append(m))
-    for i in range(50):
+    tab.trainingFailed.connect(outcomes.append)
+    for _i in range(50):
         tab.train_btn.click()
         assert tab.is_training()
         tab.stop_btn.click()
@@ -57,7 +57,7 @@ def test_start_while_stop_is_unwinding_is_ignored(qtbot, window):
     qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
 
 
-def _start_long_training(qtbot, tab):  # noqa: ANN001, ANN202
+def _start_long_training(qtbot, tab):
     """Start a 100-epoch run and wait for its first batch."""
     tab.epochs.setValue(100)
     tab.train_btn.click()
@@ -70,7 +70,7 @@ def test_drawing_and_predicting_while_training(qtbot, window):
     draw = window.draw_tab
     seen = []
     draw.predicted.connect(lambda d, c: seen.append(d))
-    for k in range(10):
+    for _k in range(10):
         draw.canvas.clear()
         draw_polyline(draw.canvas, [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)])
         qtbot.wait(40)
@@ -99,7 +99,7 @@ def test_nan_loss_in_gui_shows_message_and_keeps_app_usable(qtbot, window):
     tab.epochs.setValue(3)
     ended = []
     tab.trainingFinished.connect(lambda r: ended.append(r.stop_reason))
-    tab.trainingFailed.connect(lambda m: ended.append(m))
+    tab.trainingFailed.connect(ended.append)
     tab.train_btn.click()
     # NaN in the first epoch leaves no checkpoint (failed); later, the best so far is kept (finished, stopped)
     qtbot.waitUntil(lambda: bool(ended), timeout=120000)

@@ -6,7 +6,6 @@ import errno
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from mnist_gui.ml.my_digits import MyDigits, default_path
@@ -47,7 +46,7 @@ def test_failed_save_keeps_drawing_and_collection(start_window, monkeypatch):
     w = start_window()
     draw_polyline(w.draw_tab.canvas, SEVEN)
 
-    def no_space(self):  # noqa: ANN001, ANN202
+    def no_space(self):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(MyDigits, "save", no_space)
