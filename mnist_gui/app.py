@@ -51,6 +51,10 @@ def run_gui(data_path: str | None = None, smoke_test: bool = False) -> int:
         from mnist_gui.smoke import run_smoke_test
 
         return run_smoke_test(data_path)
+    from mnist_gui.logs import setup_file_logging
+
+    setup_file_logging()
+    log.info("mnist-gui starting (Python %s)", sys.version.split()[0])
     app = QApplication.instance() or QApplication(sys.argv)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
