@@ -2,8 +2,19 @@
 
 One npz file in the user data folder holds the whole collection. Every change rewrites it through
 ``atomic_path`` (temp file, fsync, rename), so a crash at any moment leaves either the old or the new
-collection, never a half-written one; at a few KB per digit the rewrite takes milliseconds. A file that
-cannot be read is moved aside (never overwritten) and the app starts a new collection.
+collection, never a half-written one; at a few KB per digit the rewrite takes milliseconds.
+
+Several windows and CLI runs may share the file, so every edit is a read-modify-write under an inter-process
+lock (``filelock``, sibling ``my_digits.npz.lock``): the file is re-read if its content differs from what this
+collection last read or wrote, the edit is applied to that on-disk state (add appends; relabel and delete act
+on ids, ignoring ids deleted elsewhere), and the result is written and kept in memory. Ids come from a
+``next_id`` counter in the file (older files: max id + 1), taken under the lock: unique across processes,
+never reused. ``refresh()`` picks up another process's changes. A lock held elsewhere for too long raises
+``StoreBusyError`` (an ``OSError`` like any failed save) and changes nothing, in memory or on disk.
+
+A file that cannot be read or fails validation (any array of the wrong dtype, shape or value, ``version``
+included) is moved aside as ``my_digits.unreadable-<time>.npz`` (never overwritten) and a new collection
+starts; ``MyDigits.open`` reports that and never raises.
 
 Import and export use Keras' MNIST layout (``x_train``/``y_train``/``x_test``/``y_test``): the fine-tuning
 part goes to ``*_train`` and the held-out part to ``*_test``.
@@ -11,12 +22,19 @@ part goes to ``*_train`` and the held-out part to ``*_test``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
+import io
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from mnist_gui.atomic import atomic_path
 from mnist_gui.errors import DataError
@@ -25,9 +43,18 @@ from mnist_gui.ml.data import check_split, read_npz
 log = logging.getLogger(__name__)
 
 FILE_NAME = "my_digits.npz"
+# Still 1: ``next_id`` is an optional extra array, so files stay readable by earlier releases (which ignore it).
 FORMAT_VERSION = 1
 HOLDOUT_FRACTION = 0.25
+LOCK_TIMEOUT = 5.0  # seconds: a save takes milliseconds, so a longer wait means the other holder is stuck
+REFRESH_LOCK_TIMEOUT = 0.5  # refresh() runs on focus changes: never freeze the window for long
 _KEYS = ("version", "x", "y", "ids", "created", "digit_strokes", "stroke_points", "stroke_width", "stroke_eraser", "points")
+_INT64_MAX = np.iinfo(np.int64).max
+_T = TypeVar("_T")
+
+
+class StoreBusyError(TimeoutError):
+    """Another window or command held the My digits lock too long. An OSError, so views report it as a failed save."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +66,19 @@ class PenStroke:
     eraser: bool = False
 
 
+class _State(NamedTuple):
+    x: np.ndarray
+    y: np.ndarray
+    ids: np.ndarray
+    created: np.ndarray
+    strokes: list[tuple[PenStroke, ...]]
+    next_id: int
+
+
 class MyDigits:
     """The collection. Arrays are replaced, never mutated in place, so readers may keep references."""
+
+    lock_timeout: float = LOCK_TIMEOUT
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
@@ -49,109 +87,174 @@ class MyDigits:
         self.ids = np.zeros(0, np.int64)
         self.created = np.zeros(0, np.float64)
         self.strokes: list[tuple[PenStroke, ...]] = []
+        self._next_id = 1
+        self._digest: bytes | None = None  # hash of the file as last read or written: did someone else change it?
+        self._lock: FileLock | None = None
 
     def __len__(self) -> int:
         return len(self.y)
+
+    def _state(self) -> _State:
+        return _State(self.x, self.y, self.ids, self.created, self.strokes, self._next_id)
+
+    def _set(self, s: _State) -> None:  # replaces arrays, never mutates them (see the class docstring)
+        self.x, self.y, self.ids, self.created, self.strokes, self._next_id = s
 
     # --- persistence ----------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path) -> tuple[MyDigits, str]:
         """Load ``path`` (a missing file is an empty collection). Returns the collection and a warning:
-        non-empty when the file was unreadable and has been moved aside."""
+        non-empty when the file was unreadable and has been moved aside. Never raises."""
         coll = cls(path)
         if not path.exists():
             return coll, ""
-        try:
-            coll._read(path)
-        except DataError as exc:
-            aside = path.with_name(f"{path.stem}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+        with contextlib.ExitStack() as stack:
+            # Busy or unwritable lock: read anyway (writers replace the whole file, so a read is never torn).
+            with contextlib.suppress(OSError):
+                stack.enter_context(coll._locked())
+            if not path.exists():  # another instance moved it aside while we waited for the lock
+                return coll, ""
             try:
-                path.rename(aside)
-            except OSError as move_exc:
-                coll.path = None  # cannot move it: never overwrite it either
-                return coll, f"{exc}. It could not be moved aside ({move_exc.strerror}), so new digits will not be saved this session."
-            log.warning("unreadable My digits file moved to %s: %s", aside, exc)
-            return coll, f"{exc}. The file was kept as {aside.name} and a new collection started."
+                state = _parse(path)
+            except DataError as exc:
+                try:
+                    aside = _move_aside(path)
+                except OSError as move_exc:
+                    coll.path = None  # cannot move it: never overwrite it either
+                    return coll, f"{exc}. It could not be moved aside ({move_exc.strerror}), so new digits will not be saved this session."
+                return coll, f"{exc}. The file was kept as {aside.name} and a new collection started."
+            coll._set(state)
+            with contextlib.suppress(OSError):
+                coll._digest = _file_digest(path)
         return coll, ""
 
-    def _read(self, path: Path) -> None:
-        d = read_npz(path, _KEYS)
-        src = str(path)
-        if int(d["version"]) > FORMAT_VERSION:
-            raise DataError(f"{src}: written by a newer mnist-gui (format {int(d['version'])})")
-        x, y = check_split(d["x"], d["y"], "digits", src, allow_empty=True)
-        n = len(y)
-        ids, created, digit_strokes = d["ids"], d["created"], d["digit_strokes"]
-        stroke_points, width, eraser, points = d["stroke_points"], d["stroke_width"], d["stroke_eraser"], d["points"]
-        ok = (ids.shape == (n,) and created.shape == (n,) and digit_strokes.shape == (n + 1,)
-              and stroke_points.ndim == 1 and width.shape == eraser.shape == (len(stroke_points) - 1,)
-              and points.ndim == 2 and points.shape[1:] == (2,)
-              and np.issubdtype(ids.dtype, np.integer) and np.issubdtype(digit_strokes.dtype, np.integer)
-              and np.issubdtype(stroke_points.dtype, np.integer) and len(np.unique(ids)) == n)
-        ok = ok and _offsets_ok(digit_strokes, len(width)) and _offsets_ok(stroke_points, len(points))
-        if not ok:
-            raise DataError(f"{src}: the stroke and index arrays do not fit together (damaged file)")
-        strokes: list[tuple[PenStroke, ...]] = []
-        for i in range(n):
-            strokes.append(tuple(
-                PenStroke(points[stroke_points[s]:stroke_points[s + 1]].astype(np.float32), float(width[s]), bool(eraser[s]))
-                for s in range(digit_strokes[i], digit_strokes[i + 1])))
-        self.x, self.y, self.ids, self.created, self.strokes = x, y, ids.astype(np.int64), created.astype(np.float64), strokes
+    def refresh(self) -> bool:
+        """Re-read the file if another window or command changed it; True when the collection changed.
+
+        Never raises: a busy lock or an unreadable folder means "try again later"; a damaged file is moved
+        aside (logged) and the collection in memory is kept, to be written back by the next edit.
+        """
+        if self.path is None:
+            return False
+        try:
+            with self._locked(REFRESH_LOCK_TIMEOUT):
+                return self._sync()
+        except OSError as exc:
+            log.info("My digits not refreshed: %s", exc)
+            return False
 
     def save(self) -> None:
-        """Write the whole collection atomically (raises OSError; the previous file then survives)."""
+        """Write the collection in memory atomically, under the lock (raises OSError; the previous file then
+        survives). Refuses to overwrite changes made by another process since the last read: edits merge
+        them first; other callers call ``refresh()``."""
         if self.path is None:
             raise OSError("My digits has no file to save to")
-        all_strokes = [s for ss in self.strokes for s in ss]
-        digit_strokes = np.cumsum([0] + [len(ss) for ss in self.strokes]).astype(np.int64)
-        stroke_points = np.cumsum([0] + [len(s.points) for s in all_strokes]).astype(np.int64)
-        points = np.concatenate([s.points for s in all_strokes]).astype(np.float32) if all_strokes else np.zeros((0, 2), np.float32)
-        with atomic_path(self.path) as tmp, open(tmp, "wb") as f:
-            np.savez_compressed(
-                f, version=np.int64(FORMAT_VERSION), x=self.x, y=self.y, ids=self.ids, created=self.created,
-                digit_strokes=digit_strokes, stroke_points=stroke_points, points=points,
-                stroke_width=np.array([s.width for s in all_strokes], np.float32),
-                stroke_eraser=np.array([s.eraser for s in all_strokes], bool))
+        data = _encode(self._state())
+        with self._locked():
+            with contextlib.suppress(FileNotFoundError):
+                if _file_digest(self.path) != self._digest:
+                    raise OSError(errno.EAGAIN, "My digits was changed by another window; not overwritten", str(self.path))
+            with atomic_path(self.path) as tmp:
+                tmp.write_bytes(data)
+        self._digest = hashlib.blake2b(data, digest_size=16).digest()
 
-    # --- edits (each saves; on a failed save the collection is left as it was) ------------------------
-    def _commit(self, x: np.ndarray, y: np.ndarray, ids: np.ndarray, created: np.ndarray,
-                strokes: list[tuple[PenStroke, ...]]) -> None:
-        old = (self.x, self.y, self.ids, self.created, self.strokes)
-        self.x, self.y, self.ids, self.created, self.strokes = x, y, ids, created, strokes
+    @contextlib.contextmanager
+    def _locked(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the inter-process lock (re-entrant within this collection and thread)."""
+        if self.path is None:
+            raise OSError("My digits has no file to save to")
+        lock_file = self.path.with_name(self.path.name + ".lock")
+        if self._lock is None or self._lock.lock_file != str(lock_file):
+            self._lock = FileLock(lock_file)
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        wait = self.lock_timeout if timeout is None else timeout
         try:
-            self.save()
-        except OSError:
-            self.x, self.y, self.ids, self.created, self.strokes = old
-            raise
+            self._lock.acquire(timeout=wait)
+        except Timeout as exc:
+            raise StoreBusyError(errno.EBUSY, f"another mnist-gui window or command has held the My digits lock "
+                                 f"({lock_file.name}) for over {wait:g} s; try again", str(self.path)) from exc
+        try:
+            yield
+        finally:
+            self._lock.release()
 
-    def _next_ids(self, k: int) -> np.ndarray:
-        start = int(self.ids.max()) + 1 if len(self.ids) else 1
-        return np.arange(start, start + k, dtype=np.int64)
+    def _sync(self) -> bool:
+        """Under the lock: adopt the file's content if it differs from what we last read or wrote."""
+        assert self.path is not None
+        try:
+            digest = _file_digest(self.path)
+        except FileNotFoundError:
+            return False  # removed behind our back: what we hold is the best base, and the next save writes it
+        if digest == self._digest:
+            return False
+        try:
+            state = _parse(self.path)
+        except DataError as exc:
+            aside = _move_aside(self.path)
+            log.warning("My digits file changed on disk and is unreadable; kept as %s, memory kept: %s", aside.name, exc)
+            self._digest = None
+            return False
+        # Never hand out an id this collection has seen, even if an older release dropped the counter.
+        self._set(state._replace(next_id=max(state.next_id, self._next_id)))
+        self._digest = digest
+        return True
+
+    # --- edits: read-modify-write under the lock; on a failed save the collection is left as it was -----
+    def _commit(self, change: Callable[[_State], tuple[_State | None, _T]]) -> _T:
+        """Apply ``change`` to the current on-disk state and save; ``change`` returns (new state or None, result)."""
+        if self.path is None:
+            raise OSError("My digits has no file to save to")
+        with self._locked():
+            before, digest = self._state(), self._digest
+            self._sync()
+            new, result = change(self._state())
+            if new is not None:
+                self._set(new)
+                try:
+                    self.save()
+                except OSError:
+                    self._set(before)
+                    self._digest = digest  # differs from the file now, so the next edit re-reads it
+                    raise
+        return result
 
     def add(self, image: np.ndarray, label: int, strokes: tuple[PenStroke, ...] = ()) -> int:
         """Append one digit (``image`` 28×28, uint8 or float in [0, 1]); returns its id."""
         img = _as_uint8(image)
-        if not 0 <= int(label) <= 9:
-            raise DataError(f"label must be 0-9 (got {label})")
-        new_id = self._next_ids(1)
-        self._commit(np.concatenate([self.x, img[None]]), np.append(self.y, np.uint8(label)),
-                     np.append(self.ids, new_id), np.append(self.created, time.time()), self.strokes + [tuple(strokes)])
-        return int(new_id[0])
+        label = _check_label(label)
+
+        def change(s: _State) -> tuple[_State, int]:
+            return _State(np.concatenate([s.x, img[None]]), np.append(s.y, np.uint8(label)), np.append(s.ids, np.int64(s.next_id)),
+                          np.append(s.created, time.time()), [*s.strokes, tuple(strokes)], s.next_id + 1), s.next_id
+
+        return self._commit(change)
 
     def relabel(self, ids: list[int] | np.ndarray, label: int) -> None:
-        if not 0 <= int(label) <= 9:
-            raise DataError(f"label must be 0-9 (got {label})")
-        y = self.y.copy()
-        y[np.isin(self.ids, ids)] = label
-        self._commit(self.x, y, self.ids, self.created, self.strokes)
+        """Give ``ids`` the label ``label``; ids no longer in the file (deleted elsewhere) are ignored."""
+        label = _check_label(label)
+
+        def change(s: _State) -> tuple[_State | None, None]:
+            hit = np.isin(s.ids, ids)
+            if not (s.y[hit] != label).any():
+                return None, None
+            y = s.y.copy()
+            y[hit] = label
+            return s._replace(y=y), None
+
+        self._commit(change)
 
     def delete(self, ids: list[int] | np.ndarray) -> int:
-        keep = ~np.isin(self.ids, ids)
-        removed = int((~keep).sum())
-        if removed:
-            self._commit(self.x[keep], self.y[keep], self.ids[keep], self.created[keep],
-                         [s for s, k in zip(self.strokes, keep) if k])
-        return removed
+        """Remove ``ids``; returns how many were still there to remove."""
+
+        def change(s: _State) -> tuple[_State | None, int]:
+            keep = ~np.isin(s.ids, ids)
+            removed = int((~keep).sum())
+            if not removed:
+                return None, 0
+            return s._replace(x=s.x[keep], y=s.y[keep], ids=s.ids[keep], created=s.created[keep],
+                              strokes=[st for st, k in zip(s.strokes, keep) if k]), removed
+
+        return self._commit(change)
 
     def index_of(self, digit_id: int) -> int:
         hits = np.flatnonzero(self.ids == digit_id)
@@ -161,8 +264,8 @@ class MyDigits:
     def holdout_mask(self, fraction: float = HOLDOUT_FRACTION) -> np.ndarray:
         """Which digits are held out from fine-tuning: an even ``fraction`` of each label, by age.
 
-        Stable as digits are added (a digit keeps its side), so "held-out accuracy" always means
-        drawings the model was never tuned on.
+        Stable as digits are added, from any process (ids only grow), so a digit keeps its side and
+        "held-out accuracy" always means drawings the model was never tuned on.
         """
         mask = np.zeros(len(self.y), bool)
         for d in range(10):
@@ -184,11 +287,15 @@ class MyDigits:
         """Append every image of a Keras-layout npz (train and/or test arrays); returns how many."""
         (xa, ya), (xb, yb) = read_keras_layout(path)
         x, y = np.concatenate([xa, xb]), np.concatenate([ya, yb])
-        if len(x) == 0:
+        k = len(x)
+        if k == 0:
             raise DataError(f"{path}: holds no images")
-        self._commit(np.concatenate([self.x, x]), np.concatenate([self.y, y]), np.concatenate([self.ids, self._next_ids(len(x))]),
-                     np.concatenate([self.created, np.full(len(x), time.time())]), self.strokes + [()] * len(x))
-        return len(x)
+
+        def change(s: _State) -> tuple[_State, int]:
+            return _State(np.concatenate([s.x, x]), np.concatenate([s.y, y]), np.concatenate([s.ids, np.arange(s.next_id, s.next_id + k)]),
+                          np.concatenate([s.created, np.full(k, time.time())]), s.strokes + [()] * k, s.next_id + k), k
+
+        return self._commit(change)
 
 
 def read_keras_layout(path: str | Path) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -212,6 +319,95 @@ def default_path() -> Path:
     from mnist_gui.paths import user_data_dir
 
     return user_data_dir() / FILE_NAME
+
+
+# --- file format --------------------------------------------------------------------------------------
+def _parse(path: Path) -> _State:
+    """Read and validate the whole file; any problem at all is a DataError (the damaged-file path)."""
+    try:
+        return _parse_checked(path)
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # a check missed: still a damaged file, not a crash
+        raise DataError(f"{path}: damaged file ({exc})") from exc
+
+
+def _parse_checked(path: Path) -> _State:
+    d, src = read_npz(path, _KEYS, ("next_id",)), str(path)
+    version = int(_field(d, "version", "int", 0, src))
+    if version > FORMAT_VERSION:
+        raise DataError(f"{src}: written by a newer mnist-gui (format {version})")
+    if d["x"].dtype != np.uint8:  # always written as uint8; check_split would cast other numbers (complex too)
+        raise DataError(f"{src}: images have dtype {d['x'].dtype}, not uint8 (damaged file)")
+    x, y = check_split(d["x"], d["y"], "digits", src, allow_empty=True)
+    n = len(y)
+    ids, digit_strokes, stroke_points = (_field(d, k, "int", 1, src) for k in ("ids", "digit_strokes", "stroke_points"))
+    created, width, points = _field(d, "created", "real", 1, src), _field(d, "stroke_width", "real", 1, src), _field(d, "points", "real", 2, src)
+    eraser = _field(d, "stroke_eraser", "bool", 1, src)
+    next_id = int(_field(d, "next_id", "int", 0, src)) if "next_id" in d else 1
+    if not (version >= 1 and next_id >= 1 and created.shape == ids.shape == (n,) and digit_strokes.shape == (n + 1,)
+            and width.shape == eraser.shape == (len(stroke_points) - 1,) and points.shape[1:] == (2,)
+            and _offsets_ok(digit_strokes, len(width)) and _offsets_ok(stroke_points, len(points))
+            and len(np.unique(ids)) == n and (ids >= 0).all() and (width >= 0).all()):
+        raise DataError(f"{src}: the stroke and index arrays do not fit together (damaged file)")
+    strokes: list[tuple[PenStroke, ...]] = []
+    for i in range(n):
+        strokes.append(tuple(
+            PenStroke(points[stroke_points[s]:stroke_points[s + 1]].astype(np.float32), float(width[s]), bool(eraser[s]))
+            for s in range(digit_strokes[i], digit_strokes[i + 1])))
+    return _State(x, y, ids, created.astype(np.float64), strokes, max(next_id, int(ids.max()) + 1 if n else 1))
+
+
+def _field(d: dict[str, np.ndarray], key: str, kind: str, ndim: int, src: str) -> np.ndarray:
+    """``d[key]`` if it has ``ndim`` dimensions and is of ``kind``: "int" (returned as int64; unsigned values that
+    would wrap are refused), "real" (finite integers or floats) or "bool"; otherwise a DataError."""
+    a = d[key]
+    if kind == "int":
+        ok = np.issubdtype(a.dtype, np.integer) and (a.size == 0 or int(a.max()) <= _INT64_MAX)
+    elif kind == "real":
+        ok = (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)) and bool(np.isfinite(a).all())
+    else:
+        ok = a.dtype == np.bool_
+    if not ok or a.ndim != ndim:
+        raise DataError(f"{src}: array {key} has dtype {a.dtype} and shape {a.shape}, which it never has (damaged file)")
+    return a.astype(np.int64) if kind == "int" else a
+
+
+def _encode(s: _State) -> bytes:
+    all_strokes = [st for ss in s.strokes for st in ss]
+    digit_strokes = np.cumsum([0] + [len(ss) for ss in s.strokes]).astype(np.int64)
+    stroke_points = np.cumsum([0] + [len(st.points) for st in all_strokes]).astype(np.int64)
+    points = np.concatenate([st.points for st in all_strokes]).astype(np.float32) if all_strokes else np.zeros((0, 2), np.float32)
+    buf = io.BytesIO()  # encoded in memory first: the bytes are hashed to recognise our own file later
+    np.savez_compressed(
+        buf, version=np.int64(FORMAT_VERSION), x=s.x, y=s.y, ids=s.ids, created=s.created,
+        digit_strokes=digit_strokes, stroke_points=stroke_points, points=points, next_id=np.int64(s.next_id),
+        stroke_width=np.array([st.width for st in all_strokes], np.float32),
+        stroke_eraser=np.array([st.eraser for st in all_strokes], bool))
+    return buf.getvalue()
+
+
+def _file_digest(path: Path) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.digest()
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged file to ``<stem>.unreadable-<time>[-k]<suffix>`` (never over an earlier one)."""
+    stem = f"{path.stem}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
+    aside, k = path.with_name(stem + path.suffix), 2
+    while aside.exists():
+        aside, k = path.with_name(f"{stem}-{k}{path.suffix}"), k + 1
+    path.rename(aside)
+    log.warning("unreadable My digits file moved to %s", aside)
+    return aside
+
+
+def _check_label(label: int) -> int:
+    if not 0 <= int(label) <= 9:
+        raise DataError(f"label must be 0-9 (got {label})")
+    return int(label)
 
 
 def _offsets_ok(offsets: np.ndarray, total: int) -> bool:

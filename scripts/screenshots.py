@@ -1,0 +1,58 @@
+"""Screenshots of every tab, light and dark, at a given window size: ``python scripts/screenshots.py OUT_DIR [WxH]``.
+
+Uses Qt's offscreen platform and ``QWidget.grab()``, so no display is needed; the PNGs are what a person
+would see in the window (menus and dialogs excluded).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+scratch = tempfile.mkdtemp(prefix="mnist-shots-")
+os.environ.setdefault("MNIST_GUI_DATA_DIR", scratch)
+os.environ.setdefault("MNIST_GUI_SETTINGS", os.path.join(scratch, "settings.ini"))
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0] if argv else "/tmp/shots")
+    w_h = argv[1] if len(argv) > 1 else "1366x768"
+    width, height = (int(v) for v in w_h.split("x"))
+    out.mkdir(parents=True, exist_ok=True)
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from mnist_gui.app import create_window
+
+    w = create_window()
+    w.resize(width, height)
+    w.show()
+    deadline = time.time() + 60
+    while (w.state.model is None or w.state.data is None) and time.time() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+    data = w.state.data
+    if data is not None:
+        w.draw_tab.show_digit(data.x_test[0], int(data.y_test[0]))
+    for theme in ("light", "dark"):
+        w.apply_theme(theme)
+        for i in range(w.tabs.count()):
+            w.tabs.setCurrentIndex(i)
+            t_end = time.time() + 1.5
+            while time.time() < t_end:
+                app.processEvents()
+                time.sleep(0.02)
+            name = w.tabs.tabText(i).split()[-1].lower()
+            path = out / f"{name}-{theme}-{width}x{height}.png"
+            w.grab().save(str(path))
+            print(path, flush=True)
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
