@@ -1,6 +1,8 @@
 """The ``mnist-gui`` entry point: the GUI with no subcommand; ``train``, ``finetune``, ``evaluate``, ``predict`` headless.
 
-User mistakes print ``error: …`` and exit with status 2, never a traceback.
+User mistakes print ``error: …`` and exit with status 2, never a traceback. Every argument is checked
+before anything is created. Ctrl-C during ``train``/``finetune`` stops at the next batch and keeps the best
+model so far (exit status 130); a second Ctrl-C aborts at once.
 """
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import logging
+import math
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -45,8 +49,21 @@ def _positive_float(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0 (got {v})")
+    if not v > 0 or not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0 (got {text})")
+    return v
+
+
+def _seed(text: str) -> int:
+    """A seed numpy, TensorFlow and Keras all accept (they fail deep inside on -1 or 2**32)."""
+    from mnist_gui.ml.training import MAX_SEED
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= v <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED} (got {v})")
     return v
 
 
@@ -66,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--validation-split", type=_fraction)
     t.add_argument("--learning-rate", type=_positive_float)
     t.add_argument("--optimizer", choices=("rmsprop", "adam", "sgd"))
-    t.add_argument("--seed", type=int)
+    t.add_argument("--seed", type=_seed)
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random affine + stroke-width augmentation of training images (default: as the preset says)")
     t.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
@@ -85,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--epochs", type=_positive_int)
     f.add_argument("--share", type=_fraction, help="share of each batch from your digits (default 0.125)")
     f.add_argument("--learning-rate", type=_positive_float)
-    f.add_argument("--seed", type=int)
+    f.add_argument("--seed", type=_seed)
     f.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
     f.add_argument("--out", metavar="MODEL.keras", help="where to write the fine-tuned model")
 
@@ -111,15 +128,77 @@ class PrintReporter:
         pass
 
 
-def _interruptible(job: Callable[[threading.Event], Any]) -> Any:
-    """Run ``job(stop_event)``; Ctrl+C sets the event and returns None after saying so."""
+def _run_stoppable(job: Callable[[threading.Event], Any]) -> tuple[Any, bool, str]:
+    """Run ``job(stop_event)``; the first Ctrl-C sets the event (the job stops at its next check and keeps
+    what it has), a second one aborts at once.
+
+    Returns (result or None, whether Ctrl-C was pressed, the error that ended an interrupted job or "").
+    """
     stop = threading.Event()
-    try:
-        return job(stop)
-    except KeyboardInterrupt:
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
         stop.set()
-        print("error: interrupted", file=sys.stderr)
-        return None
+        print("interrupted: stopping at the next batch and keeping the best model so far (Ctrl-C again to abort now)",
+              file=sys.stderr, flush=True)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: Ctrl-C stays a plain KeyboardInterrupt
+        previous = None
+    try:
+        return job(stop), stop.is_set(), ""
+    except KeyboardInterrupt:
+        return None, True, ""
+    except UserError as exc:
+        if not stop.is_set():
+            raise
+        return None, True, str(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _fresh_run_dir(out: Path) -> Path:
+    """``out``, or ``out/run-N`` when ``out`` already holds a model from an earlier run (never replace it silently)."""
+    if not os.path.lexists(out / "best.keras"):
+        return out
+    n = 2
+    while os.path.lexists(out / f"run-{n}" / "best.keras"):
+        n += 1
+    print(f"{out} already holds best.keras from an earlier run, which is kept; this run is saved in {out / f'run-{n}'}", flush=True)
+    return out / f"run-{n}"
+
+
+def _unused_model_path(out: Path) -> Path:
+    """``out``, or ``NAME-N.keras`` beside it when ``out`` exists (an earlier model is never replaced silently)."""
+    if not os.path.lexists(out):
+        return out
+    n = 2
+    while os.path.lexists(out.with_name(f"{out.stem}-{n}{out.suffix}")):
+        n += 1
+    new = out.with_name(f"{out.stem}-{n}{out.suffix}")
+    print(f"{out} already exists and is kept; the fine-tuned model is saved as {new}", flush=True)
+    return new
+
+
+def _report_interrupted_training(ckpt: Path, cfg: Any, error: str) -> None:
+    """After an abort: say whether a checkpoint was kept, and make sure its ``.json`` exists."""
+    from mnist_gui.ml.model_io import metadata_path_for, write_metadata
+
+    if not ckpt.is_file():
+        print("interrupted: no checkpoint had been saved yet; nothing was kept", file=sys.stderr)
+        return
+    if error:  # something failed after the stop (e.g. the final evaluation); the checkpoint itself is fine
+        print(f"error: {error}", file=sys.stderr)
+    meta = metadata_path_for(ckpt)
+    if not meta.is_file():  # aborted between saving the model and its record
+        try:
+            write_metadata(ckpt, {"config": cfg.to_dict(), "complete": False, "stopped": True, "stop_reason": "interrupted"})
+        except UserError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+    print(f"interrupted: the best checkpoint so far was kept: {ckpt} (details in {meta.name})", file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -138,13 +217,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.augment is not None:
         changes["augment"] = args.augment
     cfg = cfg.with_(**changes)
+    cfg.validate()  # before loading anything
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
     cfg.validate(len(data.x_train))
-    out = Path(args.out) if args.out else user_data_dir() / "models" / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    result = _interruptible(lambda stop: run_training(cfg, data, out, PrintReporter(), stop))
+    out = _fresh_run_dir(Path(args.out)) if args.out else \
+        user_data_dir() / "models" / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
+    result, interrupted, error = _run_stoppable(lambda stop: run_training(cfg, data, out, PrintReporter(), stop))
     if result is None:
+        _report_interrupted_training(out / "best.keras", cfg, error)
         return 130
     print(f"Best model: {result.model_path}")
+    if interrupted:
+        print(f"interrupted: the best checkpoint so far (epoch {result.best_epoch}) was kept: {result.model_path} "
+              f"(details in {result.model_path.with_suffix('.json').name})", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -154,24 +240,37 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from mnist_gui.ml.my_digits import read_keras_layout
     from mnist_gui.paths import default_model_path, user_data_dir
 
-    (tx, ty), (hx, hy) = read_keras_layout(args.digits)
     changes = {k: v for k, v in (("epochs", args.epochs), ("mine_fraction", args.share),
                                  ("learning_rate", args.learning_rate), ("seed", args.seed)) if v is not None}
     cfg = FinetuneConfig(**changes)
+    if args.out and Path(args.out).suffix != ".keras":
+        raise UserError(f"{args.out}: the output must end in .keras")
+    (tx, ty), (hx, hy) = read_keras_layout(args.digits)
     cfg.validate(len(tx))
-    data = load_mnist(args.sub_data or args.data)
-    out = Path(args.out) if args.out else user_data_dir() / "models" / _dt.datetime.now().strftime("finetune-%Y%m%d-%H%M%S") / "finetuned.keras"
-    if out.suffix != ".keras":
-        raise UserError(f"{out}: the output must end in .keras")
     base = args.model or default_model_path()
-    r = _interruptible(lambda stop: run_finetune(base, data, tx, ty, hx, hy, out, cfg, PrintReporter(), stop))
+    if args.model:
+        from mnist_gui.ml.model_io import check_model_file
+
+        check_model_file(base)  # a wrong path is reported before MNIST and TensorFlow load
+    data = load_mnist(args.sub_data or args.data)
+    out = _unused_model_path(Path(args.out)) if args.out else \
+        user_data_dir() / "models" / _dt.datetime.now().strftime("finetune-%Y%m%d-%H%M%S") / "finetuned.keras"
+    r, interrupted, error = _run_stoppable(lambda stop: run_finetune(base, data, tx, ty, hx, hy, out, cfg, PrintReporter(), stop))
     if r is None:
+        print(f"interrupted: {error or 'fine-tuning aborted'}; nothing was saved", file=sys.stderr)
         return 130
     print(f"Fine-tuned model: {r.model_path}")
+    if interrupted:
+        print(f"interrupted: fine-tuning stopped after {len(r.history['loss'])} epoch(s); that model was measured and saved: "
+              f"{r.model_path}", file=sys.stderr)
+        return 130
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from mnist_gui.ml.model_io import check_model_file
+
+    check_model_file(args.model)  # a wrong path is reported before MNIST and TensorFlow load
     from mnist_gui.ml.data import load_mnist
 
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
@@ -179,11 +278,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from mnist_gui.ml.training import evaluate, prepare
 
     model, _ = load_keras_model(args.model)
-    if model.optimizer is None or not getattr(model, "compiled", True):
-        model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    # Compiled for evaluation whatever it was saved with: a model saved without compile() is a fine model,
+    # and the loss reported is then plain cross-entropy for every model.
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
     p = prepare(data)
     try:
-        loss, acc = evaluate(model, p.x_test, p.y_test)
+        loss, acc = evaluate(model, p.x_test.reshape(len(p.x_test), *model.input_shape[1:]), p.y_test)
     except Exception as exc:  # a model that loaded but cannot run on this data
         raise UserError(f"{args.model}: evaluation failed: {exc}") from exc
     print(f"Test loss: {loss:.4f}")
@@ -194,10 +294,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from mnist_gui.ml.images import load_image
     from mnist_gui.ml.inference import load_default_predictor
-    from mnist_gui.ml.model_io import load_predictor_checked
+    from mnist_gui.ml.model_io import load_predictor_for
     from mnist_gui.ml.preprocess import is_blank, normalize_digit
 
-    predictor = load_predictor_checked(args.model) if args.model else load_default_predictor()
+    # Any .keras works: its numpy weights come from a matching sidecar, the cache or Keras (never written beside it).
+    predictor = load_predictor_for(args.model) if args.model else load_default_predictor()
     failures = 0
     for path in args.images:
         try:
@@ -235,3 +336,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print("error: out of memory", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while loading, before a job could stop cleanly
+        print("interrupted", file=sys.stderr)
+        return 130

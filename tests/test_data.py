@@ -136,3 +136,64 @@ def test_unreadable_folder(tmp_path, mnist):
             load_mnist(folder)
     finally:
         folder.chmod(0o755)
+
+
+def _not_npz_cases(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    from PIL import Image
+
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "digit.png")
+    (tmp_path / "noise.npz").write_bytes(np.random.default_rng(1).bytes(3000))
+    (tmp_path / "folder.npz").mkdir()
+    os.symlink(tmp_path / "b.npz", tmp_path / "a.npz")
+    os.symlink(tmp_path / "a.npz", tmp_path / "b.npz")
+    os.symlink(tmp_path / "gone.npz", tmp_path / "dangling.npz")
+    os.mkfifo(tmp_path / "pipe.npz")  # opening it would block forever
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "model.npz", "w") as z:  # e.g. a .keras renamed
+        z.writestr("config.json", "{}")
+    return {"png": (tmp_path / "digit.png", "not an npz file (a PNG image"),
+            "noise": (tmp_path / "noise.npz", "not an npz file"),
+            "folder": (tmp_path / "folder.npz", "a folder, not an npz file"),
+            "loop": (tmp_path / "a.npz", "symbolic link loop"),
+            "dangling": (tmp_path / "dangling.npz", "a symbolic link to"),
+            "fifo": (tmp_path / "pipe.npz", "a named pipe, not a regular file"),
+            "dev_null": (Path("/dev/null"), "a character device, not a regular file"),
+            "zip without arrays": (tmp_path / "model.npz", "not an npz file (a zip archive holding config.json")}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX file kinds")
+@pytest.mark.parametrize("case", ["png", "noise", "folder", "loop", "dangling", "fifo", "dev_null", "zip without arrays"])
+def test_shared_npz_reader_says_what_a_non_npz_is(tmp_path, case):
+    """``read_npz`` is also My digits' reader: the message must say what the file is, not guess "pickled"."""
+    from mnist_gui.ml.data import KEYS, read_npz
+
+    path, expected = _not_npz_cases(tmp_path)[case]
+    with pytest.raises(DataError) as err:
+        read_npz(path, KEYS)
+    text = str(err.value)
+    assert expected in text and str(path) in text
+    assert "pickled" not in text and "no such file" not in text
+
+
+def test_a_real_pickle_is_named_as_one(tmp_path):
+    import pickle
+
+    from mnist_gui.ml.data import read_npz
+
+    p = tmp_path / "objects.npz"
+    p.write_bytes(pickle.dumps([1, 2, 3]))
+    with pytest.raises(DataError, match="holds pickled Python objects"):
+        read_npz(p, ("x",))
+
+
+def test_idx_length_message_uses_exact_numbers(tmp_path, mnist):
+    folder = _write_idx_dir(tmp_path / "idx", _small(mnist, 10))
+    img = folder / IDX_NAMES["x_train"]
+    raw = img.read_bytes()
+    img.write_bytes(raw[:4] + b"\xff" * 12 + raw[16:])  # numpy's product of these wraps to 12884901887
+    with pytest.raises(DataError) as err:
+        load_mnist(folder)
+    text = str(err.value)
+    assert f"= {(2**32 - 1) ** 3:,} bytes" in text and f"holds {10 * 784:,}" in text
+    assert "12884901887" not in text and "-" not in text.split("mismatch")[1]

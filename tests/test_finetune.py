@@ -33,6 +33,8 @@ def test_every_batch_has_the_set_share_of_own_digits(mnist):
     (FinetuneConfig(mine_fraction=1.0), 20, "share"),
     (FinetuneConfig(learning_rate=float("nan")), 20, "learning rate"),
     (FinetuneConfig(batch_size=1), 20, "batch size"),
+    (FinetuneConfig(seed=-1), 20, "seed"),
+    (FinetuneConfig(seed=2**32), 20, "seed"),
 ])
 def test_bad_settings_are_refused_before_any_work(cfg, n, message):
     with pytest.raises(ConfigError, match=message):
@@ -90,3 +92,28 @@ def test_stop_mid_epoch_ends_within_a_few_batches_and_says_so(small_mnist, mnist
                      StopAfterFirstBatch(), stop)
     assert r.stopped and len(r.history["loss"]) == 1 and r.model_path.is_file()
     assert steps[-1][0] == 0 and steps[-1][1] <= 8 < steps[-1][2], "stopped within one compiled chunk of the first epoch"
+
+
+def test_unwritable_output_is_found_before_any_work(small_mnist, mnist, tmp_path):
+    from mnist_gui.ml.training import TrainingReporter
+
+    lines = []
+
+    class Lines(TrainingReporter):
+        def message(self, text):
+            lines.append(text)
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ModelError, match="cannot write to the output folder"):
+        run_finetune(default_model_path(), small_mnist, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[:0], mnist.y_test[:0],
+                     tmp_path / "file" / "t.keras", FinetuneConfig(epochs=1, mnist_per_epoch=500), Lines())
+    assert lines == [], "nothing was measured or trained"
+
+
+def test_stopped_before_an_epoch_leaves_no_new_folder(small_mnist, mnist, tmp_path):
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(ModelError, match="stopped"):
+        run_finetune(default_model_path(), small_mnist, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[:0], mnist.y_test[:0],
+                     tmp_path / "new" / "t.keras", FinetuneConfig(epochs=1, mnist_per_epoch=500), stop_event=stop)
+    assert not (tmp_path / "new").exists()

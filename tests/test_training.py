@@ -84,3 +84,40 @@ def test_nan_loss_stops_with_a_message_and_keeps_best(small_mnist, tmp_path):
 def test_bad_hyperparameters_rejected_before_training(small_mnist, tmp_path, changes, msg):
     with pytest.raises(ConfigError, match=msg):
         run_training(TrainingConfig().with_(**changes), small_mnist, tmp_path)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 10**20])
+def test_bad_seed_is_refused_before_any_folder_is_made(small_mnist, tmp_path, seed):
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match="seed must be a whole number from 0 to 4294967295"):
+        run_training(TrainingConfig().with_(seed=seed), small_mnist, out)
+    assert not out.exists()
+
+
+def test_unwritable_output_is_found_before_any_work(small_mnist, tmp_path):
+    (tmp_path / "file").write_text("x")
+    rec = Recorder()
+    with pytest.raises(ModelError, match="cannot write to the output folder"):
+        run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist, tmp_path / "file" / "run", rec)
+    assert rec.lines == [], "nothing ran"
+
+
+def test_a_run_that_keeps_nothing_leaves_no_folder(small_mnist, tmp_path):
+    cfg = TrainingConfig.preset_config("notebook").with_(epochs=1)
+    cfg = cfg.with_(model=cfg.model.__class__(optimizer="sgd", learning_rate=10.0))  # diverges in epoch 1
+    out = tmp_path / "a" / "run"
+    with pytest.raises(ModelError, match="before any checkpoint"):
+        run_training(cfg, small_mnist, out)
+    assert not (tmp_path / "a").exists()
+
+
+def test_each_checkpoint_has_its_json_even_if_the_run_is_then_aborted(small_mnist, tmp_path):
+    class AbortAfterCheckpoint(Recorder):
+        def checkpoint(self, epoch, val_loss, path) -> None:
+            raise KeyboardInterrupt  # as a second Ctrl-C would
+
+    with pytest.raises(KeyboardInterrupt):
+        run_training(TrainingConfig.preset_config("notebook").with_(epochs=3), small_mnist, tmp_path, AbortAfterCheckpoint())
+    meta = read_metadata(tmp_path / "best.keras")
+    assert meta["best_epoch"] == 1 and meta["complete"] is False and len(meta["history"]["val_loss"]) == 1
+    assert meta["config"]["epochs"] == 3

@@ -6,9 +6,12 @@ pickled objects is refused, never unpickled.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import logging
+import math
 import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +65,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None) -> Mnist:
     """
     if path is not None:
         p = Path(path)
-        if not p.exists():
-            raise DataError(f"{p}: no such file or folder")
-        data = _load_idx_dir(p) if p.is_dir() else _load_npz(p)
+        data = _load_idx_dir(p) if path_kind(p) == "folder" else _load_npz(p)
         return _validated(data, str(p))
     for candidate in (bundled_path(), keras_cache_path()):
         if candidate.is_file():
@@ -87,16 +88,82 @@ def _load_npz(p: Path) -> dict[str, np.ndarray]:
     return read_npz(p, KEYS)
 
 
+_SPECIAL_KINDS = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                  (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+
+
+def path_kind(p: Path) -> str:
+    """``"file"`` or ``"folder"``; anything else (missing, a symlink loop, /dev/null, a pipe…) is a DataError saying what it is.
+
+    Checked before opening: a pipe would block ``open`` forever and a loop or device would be reported by
+    numpy as "no such file" or a bad archive.
+    """
+    try:
+        st = os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(f"{p}: a symbolic link loop (the links lead back to themselves)") from exc
+        if isinstance(exc, FileNotFoundError):
+            if os.path.islink(p):
+                raise DataError(f"{p}: a symbolic link to {os.readlink(p)}, which does not exist") from exc
+            raise DataError(f"{p}: no such file or folder") from exc
+        if isinstance(exc, PermissionError):
+            raise DataError(f"{p}: permission denied") from exc
+        if isinstance(exc, NotADirectoryError):
+            raise DataError(f"{p}: no such file or folder (a part of the path is a file, not a folder)") from exc
+        raise DataError(f"{p}: cannot be read ({exc.strerror or exc})") from exc
+    if stat.S_ISDIR(st.st_mode):
+        return "folder"
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    for test, kind in _SPECIAL_KINDS:
+        if test(st.st_mode):
+            raise DataError(f"{p}: {kind}, not a regular file")
+    raise DataError(f"{p}: not a regular file")
+
+
+# The first bytes of an npz (a zip archive; an empty archive starts with its end record) and of other
+# things people pick by mistake, so the message can say what the file is instead of what numpy guessed.
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_NPY_MAGIC = b"\x93NUMPY"
+_OTHER_FORMATS = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+                  (b"BM", "a BMP image"), (b"\x1f\x8b", "a gzip file"), (b"%PDF", "a PDF document"))
+
+
+def _check_npz_magic(p: Path) -> None:
+    """Refuse what is not a zip archive before numpy sees it (numpy would call it "pickled data")."""
+    try:
+        with open(p, "rb") as f:
+            head = f.read(8)
+    except PermissionError as exc:
+        raise DataError(f"{p}: permission denied") from exc
+    except OSError as exc:
+        raise DataError(f"{p}: cannot be read ({exc.strerror or exc})") from exc
+    if not head:
+        raise DataError(f"{p}: not a valid npz file (the file is empty)")
+    if head.startswith(_ZIP_MAGIC) or head.startswith(_NPY_MAGIC):
+        return
+    if head[:1] == b"\x80":  # pickle protocol 2+: a real pickle, which is never loaded
+        raise DataError(f"{p}: holds pickled Python objects, which are refused for safety (an npz file of plain arrays is needed)")
+    what = next((name for magic, name in _OTHER_FORMATS if head.startswith(magic)), "")
+    raise DataError(f"{p}: not an npz file ({what + ', not ' if what else 'expected '}a zip archive of .npy arrays)")
+
+
 MAX_NPZ_ARRAY_BYTES = 512 * 2**20  # MNIST's largest array is 47 MB; refuse decompression bombs
 
 
 def read_npz(p: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """The named arrays of an npz file, never unpickling; every failure is a DataError naming the file."""
+    if path_kind(p) == "folder":
+        raise DataError(f"{p}: a folder, not an npz file")
+    _check_npz_magic(p)
     try:
         loaded = np.load(p, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise DataError(f"{p}: a single .npy array, not an npz archive of named arrays")
         with loaded as z:
+            if z.files and not any(n.endswith(".npy") for n in z.zip.namelist()):
+                raise DataError(f"{p}: not an npz file (a zip archive holding {', '.join(z.files[:5])}, but no .npy arrays)")
             missing = [k for k in required if k not in z.files]
             if missing:
                 raise DataError(f"{p}: missing arrays {', '.join(missing)} (found: {', '.join(z.files) or 'none'})")
@@ -149,9 +216,11 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) < header:
         raise DataError(f"{path}: truncated IDX header")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims))
+    expected = math.prod(dims)  # Python ints: numpy's product overflows (int32 on Windows) for damaged headers
     if len(raw) - header != expected:
-        raise DataError(f"{path}: IDX length mismatch: header says {expected} bytes of data, file has {len(raw) - header}")
+        shape = " × ".join(f"{d:,}" for d in dims)
+        raise DataError(f"{path}: IDX length mismatch: the header declares {shape} = {expected:,} bytes of data, "
+                        f"but the file holds {len(raw) - header:,}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 

@@ -13,15 +13,15 @@ import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from mnist_gui.errors import ConfigError, ModelError
 from mnist_gui.ml.data import Mnist, one_hot, rescale
-from mnist_gui.ml.training import TrainingReporter, configure_threads
+from mnist_gui.ml.training import TrainingReporter, check_seed, configure_threads
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class FinetuneConfig:
             raise ConfigError(f"batch size must be a whole number from 2 to 4096 (got {self.batch_size})")
         if not isinstance(self.mnist_per_epoch, int) or self.mnist_per_epoch < self.batch_size:
             raise ConfigError(f"MNIST images per epoch must be at least the batch size (got {self.mnist_per_epoch})")
+        check_seed(self.seed)
         if n_tune < MIN_TUNE_DIGITS:
             raise ConfigError(f"fine-tuning needs at least {MIN_TUNE_DIGITS} of your digits to learn from "
                               f"(there are {n_tune}; a quarter of My digits is kept aside for measuring)")
@@ -122,6 +123,24 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
     reporter = reporter or TrainingReporter()
     stop_event = stop_event or threading.Event()
     cfg.validate(len(tune_x))
+    from mnist_gui.ml.model_io import prepare_output_dir, remove_empty_dirs
+
+    out = Path(out_path)
+    if out.suffix != ".keras":
+        raise ConfigError(f"{out}: the output must end in .keras")
+    if out.is_dir():
+        raise ConfigError(f"{out}: a folder; the output must be a .keras file")
+    created = prepare_output_dir(out.parent)  # an unwritable folder is found now, not after the epochs
+    try:
+        return _finetune(base_model_path, data, tune_x, tune_y, held_x, held_y, out, cfg, reporter, stop_event)
+    except BaseException:
+        remove_empty_dirs(created)  # nothing kept: no empty folder left behind either
+        raise
+
+
+def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune_y: np.ndarray, held_x: np.ndarray,
+              held_y: np.ndarray, out: Path, cfg: FinetuneConfig, reporter: TrainingReporter,
+              stop_event: threading.Event) -> FinetuneResult:
     configure_threads()
     import keras
 
@@ -183,7 +202,6 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
         raise ModelError("fine-tuning was stopped before its first epoch ended; the active model is unchanged")
 
     mnist_after, mine_after = measure("After")
-    out = Path(out_path)
     save_model(model, out)
     result = FinetuneResult(cfg, mine_before, mine_after, mnist_before, mnist_after, len(tune_x), len(held_x), out,
                             seconds, stopped, history, model)

@@ -4,6 +4,8 @@ A model on disk is three files: ``NAME.keras`` (Keras 3 format), ``NAME.weights.
 the TensorFlow-free predictor, with the ``.keras`` file's sha256 so a stale copy is detected) and
 ``NAME.json`` (hyperparameters, history, test accuracy, date, versions). Every write is atomic.
 Loading always uses ``safe_mode=True``: Lambda layers and custom objects are refused, never run.
+A model the app did not write gets its numpy weights derived in memory and cached under the user data
+folder (``cache/weights/<sha256>.weights.npz``), never written beside the user's file.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import json
 import logging
 import os
 import platform
+import re
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from mnist_gui.atomic import atomic_path, atomic_write_bytes
-from mnist_gui.errors import ModelError
+from mnist_gui.errors import DataError, ModelError
 from mnist_gui.ml.inference import NumpyPredictor, weights_path_for
 
 log = logging.getLogger(__name__)
@@ -45,12 +49,16 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> NumpyPredictor:
     if path.suffix != ".keras":
         raise ModelError(f"{path}: model files must end in .keras")
     predictor = NumpyPredictor.from_keras(model, name=path.name)
+    target = path
     try:
         with atomic_path(path) as tmp:
             model.save(tmp)
-        predictor.save(weights_path_for(path), keras_sha256=file_sha256(path))
+        target = weights_path_for(path)
+        predictor.save(target, keras_sha256=file_sha256(path))
     except OSError as exc:
-        raise ModelError(f"cannot save {path}: {exc.strerror or exc}") from exc
+        raise ModelError(f"cannot save {target}: {exc.strerror or exc}") from exc
+    except (ValueError, RuntimeError) as exc:  # Keras/h5py wrap some write failures (e.g. a full disk) in these
+        raise ModelError(f"cannot save {target}: {exc}") from exc
     return predictor
 
 
@@ -92,13 +100,13 @@ def copy_model(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None
     if dst.suffix != ".keras":
         dst = dst.with_name(dst.name + ".keras")
     pairs = [(src, dst), (weights_path_for(src), weights_path_for(dst)), (metadata_path_for(src), metadata_path_for(dst))]
-    try:
-        for a, b in pairs:
+    for a, b in pairs:
+        try:
             if a.exists():
                 with atomic_path(b) as tmp:
                     shutil.copyfile(a, tmp)
-    except OSError as exc:
-        raise ModelError(f"cannot save {dst}: {exc.strerror or exc}") from exc
+        except OSError as exc:
+            raise ModelError(f"cannot save {b}: {exc.strerror or exc}") from exc
 
 
 def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, NumpyPredictor]:
@@ -106,11 +114,7 @@ def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, NumpyPredictor]
 
     Returns the Keras model and a numpy predictor copied from its weights. Raises :class:`ModelError`.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(f"{p}: no such file")
-    if p.suffix != ".keras":
-        raise ModelError(f"{p}: not a .keras model file")
+    p = check_model_file(path)
     if p.stat().st_size == 0:
         raise ModelError(f"{p}: the file is empty")
     try:
@@ -125,15 +129,8 @@ def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, NumpyPredictor]
 
     try:
         model = keras.models.load_model(p, safe_mode=True)
-    except ValueError as exc:
-        text = str(exc)
-        if "safe_mode" in text or "Lambda" in text or "lambda" in text:
-            raise ModelError(f"{p}: refused: it contains a Lambda layer or other code, which could run anything on this computer. Only plain layer models are loaded (safe mode).") from exc
-        raise ModelError(f"{p}: cannot be loaded: {_first_line(text)}") from exc
-    except TypeError as exc:
-        raise ModelError(f"{p}: refused: it uses custom objects this app does not know ({_first_line(str(exc))})") from exc
     except Exception as exc:  # Keras raises many kinds for damaged archives
-        raise ModelError(f"{p}: cannot be loaded: {_first_line(str(exc)) or type(exc).__name__}") from exc
+        raise ModelError(_load_error_message(p, exc)) from exc
 
     in_shape = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else ()
     if in_shape not in ((28, 28), (784,), (28, 28, 1)):
@@ -146,32 +143,170 @@ def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, NumpyPredictor]
     return model, predictor
 
 
+def check_model_file(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if it is a regular ``.keras`` file; otherwise a ModelError saying what it is."""
+    from mnist_gui.ml.data import path_kind
+
+    p = Path(path)
+    try:
+        kind = path_kind(p)
+    except DataError as exc:
+        raise ModelError(str(exc).replace("no such file or folder", "no such file")) from exc
+    if kind == "folder":
+        raise ModelError(f"{p}: a folder, not a .keras model file")
+    if p.suffix != ".keras":
+        raise ModelError(f"{p}: not a .keras model file")
+    return p
+
+
+def _load_error_message(p: Path, exc: Exception) -> str:
+    text = str(exc)
+    if isinstance(exc, ValueError) and ("safe_mode" in text or "Lambda" in text or "lambda" in text):
+        return (f"{p}: refused: it contains a Lambda layer or other code, which could run anything on this computer. "
+                "Only plain layer models are loaded (safe mode).")
+    custom = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+    if custom:
+        return f"{p}: refused: it uses custom objects this app does not know ({custom.group(1)}); only built-in Keras layers are loaded"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{p}: cannot be loaded: its config.json is not valid JSON ({exc})"
+    return f"{p}: cannot be loaded: {keras_error_text(text) or type(exc).__name__}"
+
+
+# Keras nests its causes as "…\n\nException encountered: …" and embeds whole configs; the user needs
+# each cause's sentence, not the dumps or the advice meant for the model's programmer.
+_NOISE = (re.compile(r"\s*(?:using |Full object )?config[=:]\s*\{.*", re.S),
+          re.compile(r"\s*Please ensure that components that are Python object instances.*?method\.", re.S),
+          re.compile(r"\s*Make sure custom classes and functions are decorated.*?load them\.", re.S))
+
+
+def keras_error_text(text: str, limit: int = 1200) -> str:
+    """The useful part of a Keras load error: every nested cause, short, in order, without config dumps."""
+    causes: list[str] = []
+    for raw in re.split(r"\n\s*Exception encountered:\s*", text.strip()):
+        cause = raw
+        for pattern in _NOISE:
+            cause = pattern.sub("", cause)
+        cause = re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", cause)
+        cause = " ".join(cause.split()).rstrip(".")
+        if cause and cause not in causes:
+            causes.append(cause)
+    joined = ": ".join(causes)
+    if len(joined) > limit:  # keep the first (what failed) and the last (why)
+        joined = f"{causes[0][:limit // 2]} … {causes[-1][-(limit // 2):]}"
+    return joined
+
+
+def _cache_path(keras_sha256: str) -> Path:
+    from mnist_gui.paths import user_data_dir
+
+    return user_data_dir() / "cache" / "weights" / f"{keras_sha256}.weights.npz"
+
+
+CACHE_KEEP = 32  # derived weights of ~3 MB each; older ones are rebuilt from their .keras when needed
+
+
+def _write_cache(predictor: NumpyPredictor, sha: str) -> None:
+    target = _cache_path(sha)
+    try:
+        predictor.save(target, keras_sha256=sha)
+        old = sorted(target.parent.glob("*.weights.npz"), key=lambda f: f.stat().st_mtime, reverse=True)[CACHE_KEEP:]
+        for f in old:
+            f.unlink(missing_ok=True)
+    except OSError as exc:  # the in-memory predictor still works; the next load derives it again
+        log.warning("cannot cache the weights of this model in %s: %s", target, exc)
+
+
 def _check_sidecar(p: Path, predictor: NumpyPredictor) -> None:
-    """The ``.keras`` is the truth: a missing or disagreeing weights sidecar is rewritten (atomically)."""
+    """The ``.keras`` is the truth. A sidecar the app wrote that disagrees is rewritten (atomically); a model
+    without one gets its weights cached under the user data folder, not written beside the user's file."""
     wp = weights_path_for(p)
+    sha = file_sha256(p)
+    if not wp.exists():
+        if not _cache_path(sha).is_file():
+            _write_cache(predictor, sha)
+        return
     try:
         side = NumpyPredictor.load(wp)
         if all(a.shape == b.shape and (abs(a - b).max() < 1e-6) for a, b in zip(side.kernels + side.biases, predictor.kernels + predictor.biases)) \
                 and len(side.kernels) == len(predictor.kernels):
             return
-        log.warning("%s disagrees with %s; rewriting it", wp, p)
     except ModelError:
         pass
+    log.warning("%s does not match %s; rewriting it", wp, p)
     try:
-        predictor.save(wp, keras_sha256=file_sha256(p))
-    except OSError as exc:  # read-only folder: the in-memory predictor still works
+        predictor.save(wp, keras_sha256=sha)
+    except OSError as exc:  # read-only folder: keep a copy in the cache instead
         log.warning("cannot write %s: %s", wp, exc)
+        _write_cache(predictor, sha)
 
 
 def load_predictor_checked(path: str | os.PathLike[str]) -> NumpyPredictor:
-    """TensorFlow-free load of a model the app wrote, refusing a sidecar that no longer matches its ``.keras``."""
-    p = Path(path)
-    predictor = NumpyPredictor.load(weights_path_for(p))
-    want = predictor.meta.get("keras_sha256")
-    if want and p.is_file() and file_sha256(p) != want:
-        raise ModelError(f"{weights_path_for(p)} does not belong to {p} (the model changed after it was written)")
-    return predictor
+    """TensorFlow-free load of a model's numpy weights: its sidecar, else the cache, checked against the ``.keras`` by hash.
+
+    Raises :class:`ModelError` when neither holds weights that belong to this ``.keras`` (``load_keras_model``
+    then derives them).
+    """
+    p = check_model_file(path)
+    sha = file_sha256(p)
+    wp = weights_path_for(p)
+    problem = f"{p}: no numpy weights derived from it yet"
+    if wp.is_file():
+        try:
+            predictor = NumpyPredictor.load(wp)
+            want = predictor.meta.get("keras_sha256")
+            if not want or want == sha:
+                return predictor
+            problem = f"{wp} does not belong to {p} (the model changed after it was written)"
+        except ModelError as exc:  # a damaged sidecar: the cache may still hold the right weights
+            problem = str(exc)
+    cached = _cache_path(sha)
+    if cached.is_file():
+        try:
+            predictor = NumpyPredictor.load(cached)
+            predictor.name = p.name
+            return predictor
+        except ModelError as exc:  # a damaged cache entry: derive again
+            log.warning("ignoring damaged cached weights %s: %s", cached, exc)
+    raise ModelError(problem)
 
 
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0][:300] if text.strip() else ""
+def load_predictor_for(path: str | os.PathLike[str]) -> NumpyPredictor:
+    """The numpy predictor of any ``.keras`` file: fast from a matching sidecar or the cache, else derived via Keras."""
+    try:
+        return load_predictor_checked(path)
+    except ModelError:
+        check_model_file(path)  # a missing or wrong file: say so, without loading TensorFlow
+    return load_keras_model(path)[1]
+
+
+def prepare_output_dir(folder: str | os.PathLike[str]) -> list[Path]:
+    """Create ``folder`` if needed and prove it is writable before any work is done.
+
+    Returns the folders it created (so a failed run can remove them); raises :class:`ModelError` naming the folder.
+    """
+    folder = Path(folder)
+    created = [d for d in (folder, *folder.parents) if not os.path.lexists(d)][::-1]
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        remove_empty_dirs(created)
+        reason = exc.strerror or str(exc)
+        if isinstance(exc, NotADirectoryError):
+            blocker = next((d for d in (*reversed(folder.parents), folder) if d.exists() and not d.is_dir()), folder)
+            reason = "it is a file, not a folder" if blocker == folder else f"{blocker} is a file, not a folder"
+        raise ModelError(f"cannot write to the output folder {folder}: {reason}") from exc
+    return created
+
+
+def remove_empty_dirs(dirs: list[Path]) -> None:
+    """Remove the given folders, deepest first, if they are (still) empty: a failed run leaves nothing behind."""
+    for d in reversed(dirs):
+        try:
+            d.rmdir()
+        except OSError:
+            pass

@@ -24,6 +24,13 @@ from mnist_gui.ml.model import ModelSpec, build_model, make_optimizer, summarize
 log = logging.getLogger(__name__)
 
 PRESETS = ("notebook", "default")
+MAX_SEED = 2**32 - 1  # numpy's and Keras' global seeding accept 0 … 2**32 - 1
+
+
+def check_seed(seed: object) -> None:
+    """A ConfigError unless ``seed`` is a whole number numpy, TensorFlow and Keras all accept."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED} (got {seed})")
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class TrainingConfig:
 
     def validate(self, n_train: int | None = None) -> None:
         self.model.validate()
+        check_seed(self.seed)
         if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 1000:
             raise ConfigError(f"epochs must be a whole number from 1 to 1000 (got {self.epochs})")
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
@@ -198,7 +206,7 @@ def _make_callbacks(cfg: TrainingConfig, reporter: TrainingReporter, stop_event:
                     ckpt_path: Path, steps: int, saved_model: Any) -> tuple[Any, Any]:
     import keras
 
-    from mnist_gui.ml.model_io import save_model
+    from mnist_gui.ml.model_io import save_model, write_metadata
 
     class Progress(keras.callbacks.Callback):
         """Forwards progress, honours the stop event, stops on a NaN loss."""
@@ -236,19 +244,29 @@ def _make_callbacks(cfg: TrainingConfig, reporter: TrainingReporter, stop_event:
             reporter.epoch(epoch, logs, dt)
 
     class BestCheckpoint(keras.callbacks.Callback):
-        """Saves the model when val_loss improves, atomically (temp file + rename)."""
+        """Saves the model when val_loss improves, atomically (temp file + rename), with a provisional ``.json``.
+
+        The ``.json`` is written with every checkpoint so it is there even if the run is then killed or
+        interrupted; the end of the run replaces it with the full record (test accuracy and all).
+        """
 
         def __init__(self) -> None:
             super().__init__()
             self.best = math.inf
             self.best_epoch = 0
+            self.history: dict[str, list[float]] = {}
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            val_loss = float((logs or {}).get("val_loss", math.nan))
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            for k, v in logs.items():
+                self.history.setdefault(k, []).append(v)
+            val_loss = logs.get("val_loss", math.nan)
             if not math.isnan(val_loss) and val_loss < self.best:
                 reporter.message(f"Epoch {epoch + 1}: val_loss improved from {self.best:.5f} to {val_loss:.5f}, saving model to {ckpt_path}")
                 self.best, self.best_epoch = val_loss, epoch + 1
                 save_model(saved_model, ckpt_path)  # the bare model, without a training-only wrapper
+                write_metadata(ckpt_path, {"config": cfg.to_dict(), "history": self.history, "best_epoch": self.best_epoch,
+                                           "best_val_loss": val_loss, "complete": False})
                 reporter.checkpoint(epoch, val_loss, ckpt_path)
             else:
                 reporter.message(f"Epoch {epoch + 1}: val_loss did not improve from {self.best:.5f}")
@@ -262,12 +280,19 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
     reporter = reporter or TrainingReporter()
     stop_event = stop_event or threading.Event()
     cfg.validate(len(data.x_train))
+    from mnist_gui.ml.model_io import prepare_output_dir, remove_empty_dirs
+
     out = Path(out_dir)
+    created = prepare_output_dir(out)  # an unwritable folder is found now, not after the first epoch
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"cannot create output folder {out}: {exc.strerror or exc}") from exc
-    ckpt_path = out / "best.keras"
+        return _train(cfg, data, out / "best.keras", reporter, stop_event)
+    except BaseException:
+        remove_empty_dirs(created)  # a run that kept nothing leaves no empty folder behind
+        raise
+
+
+def _train(cfg: TrainingConfig, data: Mnist, ckpt_path: Path, reporter: TrainingReporter,
+           stop_event: threading.Event) -> TrainingResult:
 
     p = prepare(data)
     reporter.message(f"x_train: {p.x_train.shape}, {len(p.x_train)} train samples; x_test: {p.x_test.shape}, {len(p.x_test)} test samples")
@@ -318,8 +343,9 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path, reporter
     )
     from mnist_gui.ml.model_io import write_metadata
 
-    write_metadata(ckpt_path, result.meta())
+    write_metadata(ckpt_path, {**result.meta(), "complete": True})
     if progress.reason:
-        reporter.message(f"Training ended early: {progress.reason}")
+        reporter.message(f"Training ended early ({progress.reason}); the best checkpoint so far (epoch {best.best_epoch}) "
+                         f"was kept: {ckpt_path} and {ckpt_path.with_suffix('.json').name}")
     reporter.message(f"Test accuracy: {test_acc:.2%}")
     return result

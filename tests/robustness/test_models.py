@@ -148,3 +148,44 @@ def test_gui_refuses_bad_model_and_keeps_running(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "not a Keras model" in w.last_error, timeout=60000)
     assert w.state.model.kind == "default"
     w.close()
+
+
+def test_save_errors_name_the_file_that_failed(tmp_path):
+    model = build_model(ModelSpec(hidden_units=(8,)), seed=0)
+    blocked = tmp_path / "m.keras"
+    weights_path_for(blocked).mkdir()  # the sidecar's name is taken by a folder
+    with pytest.raises(ModelError, match=f"cannot save {weights_path_for(blocked)}"):
+        save_model(model, blocked)
+    (tmp_path / "file").write_text("x")
+    under_a_file = tmp_path / "file" / "m.keras"
+    with pytest.raises(ModelError, match=f"cannot save {under_a_file}"):
+        save_model(model, under_a_file)
+
+
+def test_a_keras_file_alone_gets_cached_weights_not_a_file_beside_it(tmp_path, good_model):
+    from mnist_gui.ml.model_io import load_predictor_for
+    from mnist_gui.paths import user_data_dir
+
+    p = tmp_path / "alone.keras"
+    p.write_bytes(good_model.read_bytes())
+    with pytest.raises(ModelError, match="no numpy weights"):
+        load_predictor_checked(p)  # TensorFlow-free: nothing to read yet
+    predictor = load_predictor_for(p)  # derived through Keras
+    assert not weights_path_for(p).exists(), "nothing written beside the user's model"
+    assert len(list((user_data_dir() / "cache" / "weights").glob("*.weights.npz"))) == 1
+    x = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
+    assert np.allclose(load_predictor_checked(p).predict(x), predictor.predict(x))  # now from the cache
+
+
+def test_keras_error_text_keeps_every_cause_and_drops_config_dumps():
+    from mnist_gui.ml.model_io import keras_error_text
+
+    text = ("<class 'keras.src.models.sequential.Sequential'> could not be deserialized properly. Please ensure that "
+            "components that are Python object instances (layers, models, etc.) returned by `get_config()` are explicitly "
+            "deserialized in the model's `from_config()` method.\n\nconfig={'module': 'keras', 'layers': [{'a': 1}]}.\n\n"
+            "Exception encountered: Error when deserializing class 'Dense' using config={'units': 'abc'}.\n\n"
+            "Exception encountered: Received an invalid value for `units`, expected a positive integer. Received: units=abc")
+    assert keras_error_text(text) == ("Sequential could not be deserialized properly: Error when deserializing class 'Dense': "
+                                      "Received an invalid value for `units`, expected a positive integer. Received: units=abc")
+    long = keras_error_text("first cause\n\nException encountered: " + "x" * 5000 + " the real reason", limit=200)
+    assert long.startswith("first cause") and long.endswith("the real reason") and len(long) < 250
