@@ -1,0 +1,1 @@
+"""Benchmarks: ``python benchmarks/run.py`` (all figures) and ``python -m benchmarks.<name>`` (one area)."""
