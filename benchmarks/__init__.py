@@ -1,1 +1,2 @@
-"""Benchmarks: ``python benchmarks/run.py`` (all figures) and ``python -m benchmarks.<name>`` (one area)."""
+"""Benchmarks: ``python -m benchmarks.run [NAME …]`` (the figures) and ``python -m benchmarks.<module> MEASURE``
+(one measurement, printed as a JSON line)."""

@@ -11,7 +11,8 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from skeleton import pen_paths
+
+from benchmarks.skeleton import pen_paths
 
 
 def draw_test_digits(canvas, images: np.ndarray, n: int, seed: int = 0,

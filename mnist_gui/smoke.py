@@ -34,18 +34,14 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
     app = QApplication.instance() or QApplication(sys.argv[:1])
     try:
         from mnist_gui.app import create_window
+        from mnist_gui.startup import wait_until_started
 
         t0 = time.perf_counter()
         w = create_window(data_path)
         w.show()
-        deadline = time.perf_counter() + timeout_s
-        while not (w.state.tf_ready and w.state.data is not None and w.state.model is not None):
-            app.processEvents()
-            time.sleep(0.01)
-            if getattr(w, "last_error", ""):
-                return _fail(w.last_error)
-            if time.perf_counter() > deadline:
-                return _fail("TensorFlow, the data or the default model did not load in time")
+        error = wait_until_started(w, app, need_tf=True, timeout_s=timeout_s)  # the training below needs TensorFlow
+        if error is not None:
+            return _fail(error)
         print(f"window shown, TensorFlow ready after {time.perf_counter() - t0:.1f} s", flush=True)
         data = w.state.data
         w.draw_tab.show_digit(data.x_test[0], int(data.y_test[0]))

@@ -1,4 +1,4 @@
-"""Shared test setup: offscreen Qt, a temp user-data folder, tiny MNIST slices, no leaked threads."""
+"""Shared test setup: offscreen Qt, a temp user-data folder, started windows, tiny MNIST slices, no leaked threads."""
 
 from __future__ import annotations
 
@@ -35,6 +35,22 @@ def _no_thread_left_running():
         return
     left = running_threads()
     assert not left, f"QThreads left running: {left}"
+
+
+@pytest.fixture
+def started_window(qtbot):
+    """A shown main window with the default model and MNIST loaded (TensorFlow not requested)."""
+    from tests.gui_helpers import open_window
+
+    return open_window(qtbot)  # qtbot closes it after the test
+
+
+@pytest.fixture
+def tf_window(qtbot):
+    """A started main window whose TensorFlow import has been requested and has finished."""
+    from tests.gui_helpers import open_window
+
+    return open_window(qtbot, need_tf=True)
 
 
 @pytest.fixture(scope="session")

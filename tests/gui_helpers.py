@@ -21,13 +21,23 @@ def draw_polyline(canvas, points, steps: int = 12) -> None:
     QTest.mouseRelease(canvas, Qt.LeftButton, Qt.NoModifier, px(points[-1]))
 
 
-def open_window(qtbot, width: int = 1000, height: int = 700):
-    """A shown main window whose start-up work (default model, MNIST) has finished."""
+def open_window(qtbot, width: int = 1000, height: int = 700, *, need_tf: bool = False, timeout_ms: int = 120_000):
+    """A shown main window whose start-up work has finished (default model, MNIST; TensorFlow with ``need_tf``).
+
+    Waits on the app's state (``mnist_gui.startup.is_started``), never on a fixed time; the timeout only
+    bounds a start-up that is stuck. Errors shown during start-up are left for the test to check
+    (``w.last_error``).
+    """
     from mnist_gui.app import create_window
+    from mnist_gui.startup import is_started, missing
 
     w = create_window()
     qtbot.addWidget(w)
     w.resize(width, height)
     w.show()
-    qtbot.waitUntil(lambda: w.state.model is not None and w.state.data is not None, timeout=20000)
+
+    def started() -> None:
+        assert is_started(w, need_tf), f"the window did not start: still waiting for {', '.join(missing(w, need_tf))}"
+
+    qtbot.waitUntil(started, timeout=timeout_ms)
     return w

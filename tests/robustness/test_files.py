@@ -27,7 +27,7 @@ def test_atomic_write_replaces_in_one_step(tmp_path):
 def test_failure_mid_write_keeps_previous_file_and_leaves_no_temp(tmp_path):
     target = tmp_path / "f.txt"
     target.write_text("old")
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):  # the writer's own error, not one from the cleanup
         with atomic_path(target) as tmp:
             tmp.write_bytes(b"half")
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -57,8 +57,10 @@ def test_device_target_is_never_replaced():
 
 
 def test_write_into_unwritable_folder_fails_cleanly():
-    with pytest.raises(OSError):
+    # /proc takes no new files, even from root (a chmod-ed folder would not stop root)
+    with pytest.raises(OSError, match="/proc/"):  # the error names where the write failed
         atomic_write_bytes("/proc/mnist-gui-test.txt", b"x")
+    assert not [p for p in os.listdir("/proc") if "mnist-gui-test" in p]
 
 
 def test_model_save_into_unwritable_folder_is_a_model_error(tmp_path):
@@ -66,16 +68,41 @@ def test_model_save_into_unwritable_folder_is_a_model_error(tmp_path):
         copy_model(default_model_path(), "/proc/mnist-gui-test.keras")
 
 
-def test_gui_save_drawing_to_dev_full_shows_error_and_keeps_running(qtbot):
-    from mnist_gui.app import create_window
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system (it is Linux's always-full device)")
+def test_gui_save_drawing_to_dev_full_shows_error_and_keeps_running(started_window, tmp_path, monkeypatch):
+    """The drawing's bytes go to /dev/full, where every write fails with ENOSPC: a full disk, for real."""
+    import contextlib
+
+    from mnist_gui import atomic
     from tests.gui_helpers import draw_polyline
 
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
+    real_atomic_path = atomic.atomic_path
+
+    @contextlib.contextmanager
+    def temp_file_on_dev_full(target):
+        # The app's own atomic write (temp file beside the target, rename on success, cleanup on failure),
+        # with the temp file a link to /dev/full: what the app writes into it goes to the full device.
+        with real_atomic_path(target) as tmp:
+            tmp.unlink()
+            tmp.symlink_to("/dev/full")
+            yield tmp
+
+    w = started_window
     draw_polyline(w.draw_tab.canvas, [(0.3, 0.3), (0.7, 0.7)])
-    assert not w.save_drawing("/proc/digit.png")
-    assert "digit.png" in w.last_error
+    target = tmp_path / "digit.png"
+    target.write_bytes(b"the previous drawing")
+    device = os.stat("/dev/full")
+    with monkeypatch.context() as patch:  # not monkeypatch.undo(): that would also undo the temp user-data folder
+        patch.setattr(atomic, "atomic_path", temp_file_on_dev_full)
+        assert not w.save_drawing(str(target))
+    assert "digit.png" in w.last_error and "No space left on device" in w.last_error, w.last_error
+    assert target.read_bytes() == b"the previous drawing"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digit.png"], "no temp file or link left behind"
+    after = os.stat("/dev/full")
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_mode) == (device.st_ino, device.st_mode)
+    # ... and the app keeps running: the same drawing saves once there is room
+    assert w.save_drawing(str(target))
+    assert target.read_bytes().startswith(b"\x89PNG") and (tmp_path / "digit_28x28.png").is_file()
     w.close()
 
 
@@ -85,13 +112,8 @@ def test_user_data_never_in_install_folder(monkeypatch):
     assert install not in user_data_dir().resolve().parents
 
 
-def test_training_output_goes_to_user_data_dir(qtbot, small_mnist, _isolated_user_dirs):
-    from mnist_gui.app import create_window
-
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.state.data is not None and w.state.tf_ready, timeout=60000)
+def test_training_output_goes_to_user_data_dir(qtbot, tf_window, small_mnist, _isolated_user_dirs):
+    w = tf_window
     w.state.set_data(small_mnist)
     tab = w.train_tab
     tab.apply_preset("notebook")

@@ -54,14 +54,20 @@ def test_lambda_layer_is_refused_and_never_runs(tmp_path):
     import keras
 
     marker = tmp_path / "ran.txt"
-    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
-                              keras.layers.Lambda(lambda x: x * 2.0), keras.layers.Dense(10, activation="softmax")])
+    # The Lambda's code writes the marker whenever it runs; the path is one of its saved ``arguments``.
+    writes_marker = keras.layers.Lambda(lambda x, path: (open(path, "w").write("ran"), x * 2.0)[1], arguments={"path": str(marker)})
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), writes_marker, keras.layers.Dense(10, activation="softmax")])
+    assert marker.exists(), "building the model ran the Lambda: the marker works"
     p = tmp_path / "lambda.keras"
     model.save(p)
+    marker.unlink()
     with pytest.raises(ModelError, match="Lambda layer or other code") as err:
         load_keras_model(p)
     assert "safe mode" in str(err.value)
-    assert not marker.exists()
+    assert not marker.exists(), "the refused model's code ran"
+    # Control: the same file loaded unsafely does run its code, so the check above can fail.
+    keras.models.load_model(p, safe_mode=False)(np.zeros((1, 28, 28), np.float32))
+    assert marker.read_text() == "ran"
 
 
 def test_custom_layer_is_refused(tmp_path):
@@ -135,13 +141,8 @@ def test_pickled_weights_file_is_refused(tmp_path):
         NumpyPredictor.load(pred_path)
 
 
-def test_gui_refuses_bad_model_and_keeps_running(qtbot, tmp_path):
-    from mnist_gui.app import create_window
-
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.state.model is not None, timeout=20000)
+def test_gui_refuses_bad_model_and_keeps_running(qtbot, started_window, tmp_path):
+    w = started_window
     bad = tmp_path / "bad.keras"
     bad.write_bytes(b"garbage")
     w.load_model(str(bad))
