@@ -64,4 +64,9 @@ def run_gui(data_path: str | None = None, smoke_test: bool = False) -> int:
     window.show()
     if os.environ.get("MNIST_GUI_EXIT_AFTER_PAINT"):  # start-up benchmark: exit at first paint
         window.firstPainted.connect(lambda: (print("first-paint", flush=True), QTimer.singleShot(0, app.quit)))
-    return app.exec()
+    code = app.exec()
+    # Freezing the heap skips the final collection of TensorFlow's object graph: exit in 0.3 s, not 4 s.
+    import gc
+
+    gc.freeze()
+    return code

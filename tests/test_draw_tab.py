@@ -107,17 +107,18 @@ def test_open_image_both_polarities(qtbot, window, tmp_path, mnist, dark_on_ligh
         img = 255 - img
     path = tmp_path / "digit.png"
     Image.fromarray(img).save(path)
-    assert window.open_image(str(path))
+    window.open_image(str(path))  # decoded off the GUI thread: wait for it to reach the canvas
     tab = window.draw_tab
-    assert tab.last_probs is not None and int(tab.last_probs.argmax()) == 7
+    qtbot.waitUntil(lambda: tab.last_probs is not None, timeout=10000)
+    assert int(tab.last_probs.argmax()) == 7
 
 
 @pytest.mark.parametrize("content", [b"not an image at all", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"])
 def test_bad_image_file_gives_a_message_and_app_keeps_running(qtbot, window, tmp_path, content):
     path = tmp_path / "bad.png"
     path.write_bytes(content)
-    assert not window.open_image(str(path))
-    assert "bad.png" in window.last_error
+    window.open_image(str(path))  # the error arrives from the worker thread
+    qtbot.waitUntil(lambda: "bad.png" in window.last_error, timeout=10000)
     draw_polyline(window.draw_tab.canvas, SEVEN)  # still usable
     qtbot.waitUntil(lambda: window.draw_tab.last_probs is not None, timeout=3000)
 

@@ -173,3 +173,67 @@ def test_finetune_shows_before_after_and_applies_only_when_kept(qtbot, window, m
         panel.discard_btn.click()
         assert window.state.model is base and not r.model_path.exists()
     assert not panel.keep_btn.isVisible()
+
+
+def _stop_in_epoch_one_with_esc(qtbot, window):
+    """Start a long run, press Esc (to the focused widget, as a keyboard does) once the first batch shows."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    tab = window.train_tab
+    tab.apply_preset("notebook")
+    tab.epochs.setValue(50)
+    tab.batch_size.setValue(16)
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000) as blocker:
+        tab.train_btn.click()
+        qtbot.waitUntil(lambda: bool(tab.batch_x), timeout=60000)
+        qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key_Escape)
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    return blocker.args[0]
+
+
+def test_esc_in_epoch_one_keeps_the_better_active_model_unless_the_user_chooses(qtbot, window):
+    import re
+
+    tab = window.train_tab
+    window.tabs.setCurrentWidget(tab)
+    default = window.state.model
+    assert default.kind == "default" and default.test_accuracy > 0.98
+    result = _stop_in_epoch_one_with_esc(qtbot, window)
+    assert result.stopped and result.best_epoch == 1 and result.test_accuracy < default.test_accuracy
+    assert window.state.model is default, "a stopped, worse run does not replace the active model"
+    assert not window.settings.value("active_model/path"), "nor is it remembered for the next start"
+    assert "stays" in tab.result_label.text() and tab.use_result_btn.isVisible()
+    # the bar and the labels agree: both say where it stopped, and no ETA is left
+    step, steps = (int(v) for v in re.fullmatch(r"Stopped at step (\d+)/(\d+)", tab.step_label.text()).groups())
+    assert tab.epoch_label.text() == "Epoch 1/50" and tab.progress.value() == int(step / steps * 1000) < tab.progress.maximum()
+    assert tab.progress.text().startswith("Stopped at") and "ETA" not in tab.time_label.text() and "stopped" in tab.time_label.text()
+    # the user can still choose it
+    tab.use_result_btn.click()
+    assert window.state.model.kind == "trained" and window.state.model.path == result.model_path
+    assert window.settings.value("active_model/path") == str(result.model_path)
+    assert not tab.use_result_btn.isVisible()
+
+
+def test_a_stopped_run_that_beats_the_active_model_becomes_active(qtbot, window):
+    from mnist_gui.views.state import ActiveModel
+
+    default = window.state.model
+    window.state.set_model(ActiveModel(default.predictor, "file", default.path, 0.05))  # a poor model is active
+    result = _stop_in_epoch_one_with_esc(qtbot, window)
+    assert result.stopped and result.test_accuracy > 0.05
+    assert window.state.model.kind == "trained" and window.state.model.path == result.model_path
+    assert not window.train_tab.use_result_btn.isVisible()
+
+
+def test_a_finished_run_shows_a_full_bar_and_done(qtbot, window):
+    tab = window.train_tab
+    tab.apply_preset("notebook")
+    tab.epochs.setValue(1)
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000):
+        tab.train_btn.click()
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    assert tab.progress.value() == tab.progress.maximum() and tab.progress.text().startswith("Done")
+    assert tab.epoch_label.text() == "Epoch 1/1" and "ETA" not in tab.time_label.text()
+    steps = tab.step_label.text().removeprefix("Step ").split("/")
+    assert steps[0] == steps[1]

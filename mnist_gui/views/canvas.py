@@ -47,6 +47,9 @@ class DrawCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setMinimumSize(200, 200)
         self.setCursor(Qt.CrossCursor)
+        # Clicking or drawing gives it the keyboard focus (and Tab reaches it): the Draw tab's keys then
+        # never stay with the tab bar or a button clicked earlier.
+        self.setFocusPolicy(Qt.StrongFocus)
         self.setToolTip("Draw a digit with the left mouse button")
         self.strokes: list[Stroke] = []
         self._undo: list[tuple[tuple[Stroke, ...], QImage | None]] = []

@@ -21,6 +21,8 @@ from mnist_gui.views.threads import run_in_thread
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "test", "mine")
+CONFUSION_TEXT = ("Confusion matrix of the active model on {n} test images (rows: true, columns: predicted). "
+                  "Click a cell to see those images.")
 
 
 def _predict_all(predictor, x: np.ndarray) -> np.ndarray:
@@ -56,7 +58,8 @@ class DatasetTab(QWidget):
 
         # browser
         self.split_box = QComboBox()
-        self.split_box.addItems(["train (60,000)", "test (10,000)", "My digits (0)"])
+        # Counts appear once the data has loaded (_on_data): with a bad --data nothing claims 60,000 images.
+        self.split_box.addItems(["train", "test", "My digits (0)"])
         self.label_box = QComboBox()
         self.label_box.addItems(["all labels"] + [f"label {d}" for d in range(10)])
         self.wrong_box = QCheckBox("misclassified only")
@@ -107,8 +110,10 @@ class DatasetTab(QWidget):
         self.mine_row.hide()
         for keys, slot in ((QKeySequence.Delete, self.delete_selected),
                            *((str(d), lambda d=d: self.relabel_selected(d)) for d in range(10))):
-            sc = QShortcut(QKeySequence(keys), self.view)
-            sc.setContext(Qt.WidgetShortcut)
+            # Active while this tab is shown, wherever its focus is (the split box after choosing My digits, a
+            # button); a text field (the index box) keeps its digits and Delete via ShortcutOverride.
+            sc = QShortcut(QKeySequence(keys), self)
+            sc.setContext(Qt.WindowShortcut)
             sc.activated.connect(slot)
         browser = QWidget()
         bv = QVBoxLayout(browser)
@@ -143,7 +148,7 @@ class DatasetTab(QWidget):
         self.first_six_layout.addWidget(QLabel("The notebook's step 2: the first six training images, labels as titles"))
         self.confusion_page = QWidget()
         cv = QVBoxLayout(self.confusion_page)
-        self.confusion_label = QLabel("Confusion matrix of the active model on the 10,000 test images (rows: true, columns: predicted). Click a cell to see those images.")
+        self.confusion_label = QLabel(CONFUSION_TEXT.format(n="the"))  # the count once the data has loaded
         self.confusion_label.setWordWrap(True)
         self.table = QTableWidget(10, 11)
         self.table.setHorizontalHeaderLabels([str(d) for d in range(10)] + ["acc."])
@@ -173,6 +178,8 @@ class DatasetTab(QWidget):
     # --- lazy figures ---------------------------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if not event.spontaneous():  # shown as the current tab: arrow keys browse the grid at once
+            self.view.setFocus(Qt.OtherFocusReason)
         self.ensure_figures()
         if self._stale:
             self._on_model()
@@ -231,6 +238,11 @@ class DatasetTab(QWidget):
         self.mine_pred = _predict_all(m.predictor, coll.x) if m is not None and len(coll) else None
 
     def _on_data(self) -> None:
+        d = self.state.data
+        if d is not None:  # the counts of what actually loaded (a custom --data need not have 60,000)
+            self.split_box.setItemText(0, f"train ({len(d.x_train):,})")
+            self.split_box.setItemText(1, f"test ({len(d.x_test):,})")
+            self.confusion_label.setText(CONFUSION_TEXT.format(n=f"the {len(d.x_test):,}"))
         self.train_pred = self.test_pred = None
         self._on_split()
         self._refresh_first_six()

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from mnist_gui.errors import UserError
@@ -25,6 +25,16 @@ log = logging.getLogger(__name__)
 
 PREDICT_INTERVAL_MS = 33  # ~30 Hz while drawing
 MIN_INK_FRACTION = 0.04  # a mark smaller than this share of the canvas is "too small to read"
+
+
+def _keys(standard: QKeySequence.StandardKey | None, *extra: str) -> list[QKeySequence]:
+    """A standard key's bindings on this platform plus ``extra`` ones, each once."""
+    seqs = list(QKeySequence.keyBindings(standard)) if standard is not None else []
+    for text in extra:
+        seq = QKeySequence(text)
+        if seq not in seqs:
+            seqs.append(seq)
+    return seqs
 
 
 class DrawTab(QWidget):
@@ -137,17 +147,33 @@ class DrawTab(QWidget):
         right.addWidget(pred_box, 1)
         right.addWidget(io_box)
 
-        layout = QHBoxLayout(self)
+        # The content scrolls when the window is smaller than it (a 1024×600 screen) instead of forcing a
+        # larger window; NoFocus keeps keyboard focus, and so the shortcuts below, on the tab's widgets.
+        body = QWidget()
+        layout = QHBoxLayout(body)
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame, focusPolicy=Qt.NoFocus)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
-        for keys, slot in ((QKeySequence.Undo, self.canvas.undo), ("Ctrl+Y", self.canvas.redo), (QKeySequence.Redo, self.canvas.redo),
-                           (QKeySequence.Delete, self.clear), ("Backspace", self.clear), ("R", self.random_test_digit),
-                           ("P", self.pen_btn.click), ("E", self.eraser_btn.click),
-                           ("[", lambda: self.brush.setValue(self.brush.value() - 1)), ("]", lambda: self.brush.setValue(self.brush.value() + 1)),
-                           *((str(d), lambda d=d: self.add_to_my_digits(d)) for d in range(10))):
-            sc = QShortcut(QKeySequence(keys), self)
-            sc.setContext(Qt.WidgetWithChildrenShortcut)
+        # One shortcut per action with all its keys: README's plus the platform's own. Two shortcuts on one key
+        # are ambiguous and neither fires (QKeySequence.Redo alone was Ctrl+Y, the same as "Ctrl+Y" beside it,
+        # and Ctrl+Shift+Z was not bound at all).
+        for keys, slot in ((_keys(QKeySequence.Undo, "Ctrl+Z"), self.canvas.undo),
+                           (_keys(QKeySequence.Redo, "Ctrl+Shift+Z", "Ctrl+Y"), self.canvas.redo),
+                           (_keys(QKeySequence.Delete, "Del", "Backspace"), self.clear), (_keys(None, "R"), self.random_test_digit),
+                           (_keys(None, "P"), self.pen_btn.click), (_keys(None, "E"), self.eraser_btn.click),
+                           (_keys(None, "["), lambda: self.brush.setValue(self.brush.value() - 1)),
+                           (_keys(None, "]"), lambda: self.brush.setValue(self.brush.value() + 1)),
+                           *((_keys(None, str(d)), lambda d=d: self.add_to_my_digits(d)) for d in range(10))):
+            # Window context on this tab: active whenever the Draw tab is shown (Qt ignores shortcuts of hidden
+            # widgets), wherever the focus is — the tab bar at start-up, a tool button after a click.
+            sc = QShortcut(self)
+            sc.setKeys(keys)
+            sc.setContext(Qt.WindowShortcut)
             sc.activated.connect(slot)
 
         state.modelChanged.connect(self.update_prediction)
@@ -156,6 +182,11 @@ class DrawTab(QWidget):
         state.myDigitsChanged.connect(self._update_my_count)
         self._update_buttons()
         self._update_my_count()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not event.spontaneous():  # shown as the current tab (not un-minimised): keys go to the canvas
+            self.canvas.setFocus(Qt.OtherFocusReason)
 
     # --- actions ------------------------------------------------------------------------------------
     def clear(self) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from mnist_gui.ml.finetune import MIN_TUNE_DIGITS, FinetuneConfig
-from mnist_gui.views.settings import app_settings
+from mnist_gui.views.settings import FINETUNE_EPOCHS, FINETUNE_LR, FINETUNE_SHARE, AppSettings
 from mnist_gui.views.state import AppState
 
 log = logging.getLogger(__name__)
@@ -33,17 +33,18 @@ class FinetunePanel(QGroupBox):
         super().__init__("Fine-tune on My digits", parent)
         self.state = state
         self.busy = False
-        self.settings = app_settings()
-        defaults = FinetuneConfig()
+        # Typed and range-checked: a damaged stored value comes back as its default, never as an exception.
+        self.settings = AppSettings()
         self.counts = QLabel("")
         self.counts.setWordWrap(True)
-        self.epochs = QSpinBox(minimum=1, maximum=100)
-        self.epochs.setValue(int(self.settings.value("finetune/epochs", defaults.epochs)))
-        self.share = QDoubleSpinBox(minimum=1.0, maximum=90.0, singleStep=2.5, decimals=1, suffix=" %")
-        self.share.setValue(float(self.settings.value("finetune/share", defaults.mine_fraction * 100)))
+        # The spin boxes' ranges are the settings' valid ranges, so every value they give can be stored.
+        self.epochs = QSpinBox(minimum=FINETUNE_EPOCHS.lo, maximum=FINETUNE_EPOCHS.hi)
+        self.epochs.setValue(self.settings.finetune_epochs)
+        self.share = QDoubleSpinBox(minimum=FINETUNE_SHARE.lo, maximum=FINETUNE_SHARE.hi, singleStep=2.5, decimals=1, suffix=" %")
+        self.share.setValue(self.settings.finetune_share)
         self.share.setToolTip("How much of every batch comes from your digits; the rest is MNIST, so it keeps reading MNIST")
-        self.lr = QDoubleSpinBox(minimum=0.00001, maximum=0.01, singleStep=0.00005, decimals=5)
-        self.lr.setValue(float(self.settings.value("finetune/lr", defaults.learning_rate)))
+        self.lr = QDoubleSpinBox(minimum=FINETUNE_LR.lo, maximum=FINETUNE_LR.hi, singleStep=0.00005, decimals=5)
+        self.lr.setValue(self.settings.finetune_lr)
         self.start_btn = QPushButton("Fine-tune the active model")
         self.start_btn.setToolTip("Continue training the active model on MNIST mixed with your digits (Ctrl+Shift+T)")
         self.start_btn.setShortcut("Ctrl+Shift+T")
@@ -107,8 +108,9 @@ class FinetunePanel(QGroupBox):
             w.setEnabled(not busy)
 
     def _start(self) -> None:
-        for key, value in (("epochs", self.epochs.value()), ("share", self.share.value()), ("lr", self.lr.value())):
-            self.settings.setValue(f"finetune/{key}", value)
+        self.settings.finetune_epochs = self.epochs.value()
+        self.settings.finetune_share = self.share.value()
+        self.settings.finetune_lr = self.lr.value()
         self.startRequested.emit(self.config())
 
     def show_pending(self, result: object | None) -> None:

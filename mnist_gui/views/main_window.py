@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -16,7 +16,7 @@ from mnist_gui.errors import UserError
 from mnist_gui.paths import resource_path
 from mnist_gui.views.dataset_tab import DatasetTab
 from mnist_gui.views.draw_tab import DrawTab
-from mnist_gui.views.settings import app_settings
+from mnist_gui.views.settings import AppSettings
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.theme import THEMES, apply_theme
 from mnist_gui.views.threads import run_in_thread, wait_all
@@ -39,7 +39,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.state = AppState()
         self.data_path = data_path
-        self.settings = app_settings()
+        self.settings = AppSettings()  # typed: a damaged stored value reads as its default, never raises
         self._painted = False
 
         self.tabs = QTabWidget()
@@ -62,13 +62,16 @@ class MainWindow(QMainWindow):
         self.state.modelChanged.connect(self._on_model_changed)
 
         self._build_menus()
-        self.theme = str(self.settings.value("theme", "system"))
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1100, 720)
-        self.draw_tab.brush.setValue(int(self.settings.value("brush", 6)))
+        self.theme = self.settings.theme
+        geometry = self.settings.geometry
+        if geometry is None or not self.restoreGeometry(geometry):
+            if geometry is not None:
+                log.warning("the saved window geometry could not be restored: using the default size")
+            # Not larger than the screen: 1100×720 does not fit a 1024×600 netbook.
+            screen = self.screen()
+            avail = screen.availableGeometry() if screen is not None else None
+            self.resize(min(1100, avail.width()) if avail else 1100, min(720, avail.height()) if avail else 720)
+        self.draw_tab.brush.setValue(self.settings.brush)
 
     # --- start-up -----------------------------------------------------------------------------------
     def start_background_work(self) -> None:
@@ -88,7 +91,7 @@ class MainWindow(QMainWindow):
         from mnist_gui.ml.model_io import read_metadata
         from mnist_gui.paths import default_model_path
 
-        saved = self.settings.value("active_model/path"), str(self.settings.value("active_model/kind", "file"))
+        saved = self.settings.active_model()  # read before the default model replaces it in the store
         try:
             predictor = load_default_predictor()
         except UserError as exc:
@@ -96,27 +99,37 @@ class MainWindow(QMainWindow):
         else:
             acc = read_metadata(default_model_path()).get("test_accuracy")
             self.state.set_model(ActiveModel(predictor, "default", default_model_path(), acc))
-        self._restore_active_model(*saved)
+        if saved is not None:
+            self._restore_active_model(*saved)
+        if self.state.model is None:  # no model at all: say so rather than "loading…" forever
+            self.model_label.setText("Model: none")
 
-    def _restore_active_model(self, path: object, kind: str) -> None:
+    def _restore_active_model(self, path: str, kind: str) -> None:
         """Bring back the model that was active when the app last closed (a trained or fine-tuned one).
 
         TensorFlow-free: the numpy weights sidecar, checked against its ``.keras`` by hash.
         """
-        from mnist_gui.ml.model_io import load_predictor_checked, read_metadata
+        from mnist_gui.errors import ModelError
+        from mnist_gui.ml.model_io import check_model_file, load_predictor_checked, read_metadata
 
         if not path:
             return
         try:
-            if not Path(str(path)).is_file():
+            if not Path(path).is_file():
                 raise UserError(f"{path}: no such file")
-            predictor = load_predictor_checked(path)
-        except UserError as exc:
-            self.settings.remove("active_model")
+            try:
+                predictor = load_predictor_checked(path)
+            except ModelError:
+                # Its cached numpy weights are gone (cache pruned): derive them again via Keras, off this thread.
+                check_model_file(path)
+                self.load_model(path)
+                return
+        except (UserError, OSError, ValueError) as exc:  # a stale or damaged file must not stop the start-up
+            self.settings.clear_active_model()
             self.error("Your last model could not be restored", f"{exc}\n\nThe pretrained model is used instead.")
             return
         acc = read_metadata(path).get("test_accuracy")
-        self.state.set_model(ActiveModel(predictor, kind if kind in ("trained", "finetuned", "file") else "file", Path(str(path)), acc))
+        self.state.set_model(ActiveModel(predictor, kind, Path(path), acc))  # kind: checked by the settings layer
 
     def _load_my_digits(self) -> None:
         from mnist_gui.ml.my_digits import MyDigits, default_path
@@ -177,7 +190,14 @@ class MainWindow(QMainWindow):
             theme_menu.addAction(act)
             self.theme_actions[name] = act
         for i, label in enumerate(("&Draw", "Data&set", "&Train")):
-            self._action(view, label, f"Ctrl+{i + 1}", lambda i=i: self.tabs.setCurrentIndex(i))
+            # ``checked`` takes triggered(bool): with ``lambda i=i`` every tab action showed Draw (i=False).
+            self._action(view, label, f"Ctrl+{i + 1}", lambda checked=False, i=i: self.tabs.setCurrentIndex(i))
+
+        # Train (Ctrl+T), fine-tune (Ctrl+Shift+T) and stop (Esc) work from every tab: in the menu bar, the
+        # Train tab's actions are window-wide (a button's shortcut only works while its tab is shown).
+        training_menu = m.addMenu("T&raining")
+        for act in self.train_tab.shortcut_actions():
+            training_menu.addAction(act)
 
         help_menu = m.addMenu("&Help")
         self._action(help_menu, "&About", QKeySequence.HelpContents, self.about)
@@ -190,6 +210,9 @@ class MainWindow(QMainWindow):
         return act
 
     def apply_theme(self, name: str) -> None:
+        if name not in THEMES:  # never a KeyError below, and never an unknown name saved at close
+            log.warning("unknown theme %r: using the system theme", name)
+            name = "system"
         self.theme = name
         effective = apply_theme(name)
         self.theme_actions[name].setChecked(True)
@@ -203,18 +226,31 @@ class MainWindow(QMainWindow):
         if path:
             self.open_image(path)
 
-    def open_image(self, path: str) -> bool:
-        from mnist_gui.ml.images import load_image
+    _image_request = 0  # counts open_image calls: only the latest one's result is shown
 
-        try:
-            ink = load_image(path)
-        except UserError as exc:
-            self.error("This image cannot be used", str(exc))
-            return False
+    def open_image(self, path: str) -> None:
+        """Decode the file off the GUI thread (a 6000×6000 photo takes seconds); it then replaces the drawing.
+
+        Returns at once; the image arrives in ``_on_image_read``, an error in the usual dialog.
+        """
+        if self.state.closing:
+            return
+        self._image_request += 1
+        self.show_status(f"Opening {Path(path).name}…")
+        run_in_thread(_read_image, self._image_request, path, name="open-image", on_done=self._on_image_read,
+                      on_failed=self._on_image_failed, receiver=self)
+
+    def _on_image_read(self, result: object) -> None:
+        request, path, ink = result  # type: ignore[misc]
+        if self.state.closing or request != self._image_request:
+            return  # the window is closing, or a later open_image replaced this one
         self.tabs.setCurrentWidget(self.draw_tab)
         self.draw_tab.show_digit(ink)
         self.show_status(f"Opened {Path(path).name}")
-        return True
+
+    def _on_image_failed(self, message: str, exc: object) -> None:
+        self.show_status("The image was not opened")
+        self.error("This image cannot be used", message)
 
     def save_drawing_dialog(self) -> None:
         if self.draw_tab.canvas.is_empty():
@@ -244,7 +280,7 @@ class MainWindow(QMainWindow):
         return True
 
     def load_model_dialog(self) -> None:
-        last = str(self.settings.value("last_model_dir", str(Path.home())))
+        last = self.settings.last_model_dir
         path, _ = QFileDialog.getOpenFileName(self, "Load model", last, "Keras model (*.keras)")
         if path:
             self.load_model(path)
@@ -254,12 +290,11 @@ class MainWindow(QMainWindow):
         if self.state.closing:
             return
         self.show_status(f"Loading {Path(path).name}…")
-        self.settings.setValue("last_model_dir", str(Path(path).parent))
+        self.settings.last_model_dir = str(Path(path).parent)
         run_in_thread(_load_model_file, path, name="load-model", on_done=self._on_model_loaded, on_failed=self._on_model_failed, receiver=self)
 
     def _on_model_loaded(self, result: object) -> None:
         path, predictor, meta = result  # type: ignore[misc]
-        self.settings.setValue("last_model", str(path))
         self.state.set_model(ActiveModel(predictor, "file", Path(path), meta.get("test_accuracy")))
         self.train_tab.show_loaded_history(meta)
         self.show_status(f"Loaded {Path(path).name}")
@@ -309,6 +344,13 @@ class MainWindow(QMainWindow):
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
+    def changeEvent(self, event: QEvent) -> None:
+        """When the window comes to the front, pick up digits another window or command added meanwhile."""
+        super().changeEvent(event)
+        if event.type() == QEvent.ActivationChange and self.isActiveWindow() and not self.state.closing:
+            if self.state.my_digits.refresh():
+                self.state.myDigitsChanged.emit()
+
     def dropEvent(self, event: QDropEvent) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
@@ -325,10 +367,9 @@ class MainWindow(QMainWindow):
         self.default_action.setEnabled(m is not None and m.kind != "default")
         # Remembered for the next start: a model the user trained, fine-tuned or loaded stays active.
         if m is None or m.kind == "default" or m.path is None:
-            self.settings.remove("active_model")
+            self.settings.clear_active_model()
         else:
-            self.settings.setValue("active_model/path", str(m.path))
-            self.settings.setValue("active_model/kind", m.kind)
+            self.settings.set_active_model(m.path, m.kind)
 
     def show_status(self, text: str) -> None:
         self.status_msg.setText(text)
@@ -363,9 +404,10 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.state.closing = True
         self.train_tab.shutdown()
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("theme", self.theme)
-        self.settings.setValue("brush", self.draw_tab.brush.value())
+        # Each value is checked on the way out too: the store never holds what the next start would reject.
+        self.settings.geometry = self.saveGeometry()
+        self.settings.theme = self.theme
+        self.settings.brush = self.draw_tab.brush.value()
         self.settings.sync()
         wait_all()
         super().closeEvent(event)
@@ -379,6 +421,13 @@ def _save_png(arr: np.ndarray, path: Path) -> None:
     g = (255 - np.clip(arr, 0, 1) * 255).astype(np.uint8)  # dark ink on white, like paper
     with open(path, "wb") as f:
         Image.fromarray(g).save(f, format="PNG")
+
+
+def _read_image(request: int, path: str) -> tuple[int, str, np.ndarray]:
+    """Worker thread: decode, and shrink to what the canvas can show, so the GUI thread only gets ≤ 1024²."""
+    from mnist_gui.ml.images import load_image, shrink_for_display
+
+    return request, path, shrink_for_display(load_image(path))
 
 
 def _load_data(path: str | None) -> object:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+log = logging.getLogger(__name__)
+
 THEMES = ("system", "light", "dark")
+DEFAULT_THEME = "system"
 
 
 def _dark_palette() -> QPalette:
@@ -51,7 +56,13 @@ def system_is_dark() -> bool:
 
 
 def apply_theme(name: str) -> str:
-    """Apply ``name`` (system/light/dark); returns the effective ``light`` or ``dark``."""
+    """Apply ``name`` (system/light/dark); returns the effective ``light`` or ``dark``.
+
+    An unknown name (a damaged setting) is the system theme, never an error: start-up goes on.
+    """
+    if name not in THEMES:
+        log.warning("unknown theme %r: using %r", name, DEFAULT_THEME)
+        name = DEFAULT_THEME
     app = QApplication.instance()
     if app is None:
         return "light"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QAction, QFont, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
     QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from mnist_gui.errors import ConfigError, UserError
 from mnist_gui.ml.model import OPTIMIZERS, ModelSpec, summarize
-from mnist_gui.ml.finetune import FinetuneConfig
+from mnist_gui.ml.finetune import MIN_TUNE_DIGITS, FinetuneConfig
 from mnist_gui.ml.training import TrainingConfig
 from mnist_gui.views.finetune_panel import FinetunePanel
 from mnist_gui.views.state import ActiveModel, AppState
@@ -64,6 +64,10 @@ class TrainTab(QWidget):
         self._epochs = 1
         self._what = "Training"
         self.pending_finetune: Any = None
+        self.stopped_result: Any = None  # a stopped run's result the user may still make active ("Use this model")
+        self._finetune_out: Path | None = None  # the running fine-tune's output: deleted unless the user keeps it
+        self._stop_requested = False
+        self._last_step = (0, 0, 0)  # (epoch, step, steps) of the last batch shown
 
         self._build_form()
         self._build_right()
@@ -229,13 +233,22 @@ class TrainTab(QWidget):
         buttons = QHBoxLayout()
         self.eval_btn = QPushButton("Evaluate untrained", toolTip="Test accuracy of a freshly initialised network (≈10%)")
         self.train_btn = QPushButton("▶ Train", toolTip="Train with these settings (Ctrl+T)")
-        self.train_btn.setShortcut("Ctrl+T")
         self.stop_btn = QPushButton("■ Stop", toolTip="Stop after the current batch; the best checkpoint is kept (Esc)")
-        self.stop_btn.setShortcut("Esc")
         self.train_btn.setDefault(True)
+        # Ctrl+T, Ctrl+Shift+T and Esc work from every tab: window-level actions (the main window puts them
+        # in its menu), not button shortcuts, which Qt honours only while the button is visible. The
+        # fine-tune button's own shortcut would make Ctrl+Shift+T ambiguous on this tab (then neither fires).
+        self.train_action = self._shortcut_action("&Train", "Ctrl+T", self.start_training)
+        self.finetune_action = self._shortcut_action("&Fine-tune on My digits", "Ctrl+Shift+T", self._finetune_shortcut)
+        self.stop_action = self._shortcut_action("&Stop", "Esc", self.stop_training)
+        self.finetune.start_btn.setShortcut(QKeySequence())
         for b in (self.eval_btn, self.train_btn, self.stop_btn):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        # The model and export buttons get a row of their own: eight on one row made the window wider than a
+        # 1024-pixel screen.
+        rv.addLayout(buttons)
+        buttons = QHBoxLayout()
         self.save_btn = QPushButton("Save model…")
         self.load_btn = QPushButton("Load model…")
         self.default_btn = QPushButton("Use default model")
@@ -243,6 +256,7 @@ class TrainTab(QWidget):
         self.png_btn = QPushButton("Export plots…")
         for b in (self.save_btn, self.load_btn, self.default_btn, self.csv_btn, self.png_btn):
             buttons.addWidget(b)
+        buttons.addStretch(1)
         rv.addLayout(buttons)
         self.eval_btn.clicked.connect(self.evaluate_untrained)
         self.train_btn.clicked.connect(self.start_training)
@@ -268,7 +282,14 @@ class TrainTab(QWidget):
         prog.addWidget(self.progress, 0, 0, 1, 4)
         for i, w in enumerate((self.epoch_label, self.step_label, self.time_label, self.speed_label)):
             prog.addWidget(w, 1, i)
-        prog.addWidget(self.result_label, 2, 0, 1, 4)
+        # A stopped run's model is not made active on its own (unless it beats the active one): the user may.
+        self.use_result_btn = QPushButton("Use this model", toolTip="Make the stopped run's best checkpoint the active model")
+        self.use_result_btn.clicked.connect(self.use_stopped_result)
+        self.use_result_btn.hide()
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result_label, 1)
+        result_row.addWidget(self.use_result_btn)
+        prog.addLayout(result_row, 2, 0, 1, 4)
         rv.addLayout(prog)
 
         self.plot_area = QWidget()
@@ -283,6 +304,25 @@ class TrainTab(QWidget):
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.log.setMaximumBlockCount(5000)
         rv.addWidget(self.log, 2)
+
+    def _shortcut_action(self, text: str, keys: str, slot) -> QAction:
+        act = QAction(text, self)
+        act.setShortcut(QKeySequence(keys))
+        act.triggered.connect(lambda checked=False: slot())  # triggered(bool) must not reach the slot
+        return act
+
+    def shortcut_actions(self) -> list[QAction]:
+        """Train, fine-tune and stop, for the main window's menu (which makes their shortcuts window-wide)."""
+        return [self.train_action, self.finetune_action, self.stop_action]
+
+    def _finetune_shortcut(self) -> None:
+        """Ctrl+Shift+T: what the fine-tune button does (with the panel's settings), or why it cannot."""
+        if self.finetune.start_btn.isEnabled():
+            self.finetune.start_btn.click()
+        elif not self.is_training():
+            why = (f"it needs at least {MIN_TUNE_DIGITS} of your digits to learn from (draw a digit, press its key)"
+                   if self.finetune.n_tune() < MIN_TUNE_DIGITS else "the model or MNIST is still loading")
+            self.message.emit(f"Fine-tuning cannot start: {why}")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -310,7 +350,10 @@ class TrainTab(QWidget):
         ready = self.state.data is not None and self._valid
         self.train_btn.setEnabled(ready and not training)
         self.eval_btn.setEnabled(ready and not training and self._eval_thread is None)
-        self.stop_btn.setEnabled(training)
+        self.stop_btn.setEnabled(training and not self._stop_requested)
+        # A disabled action's key is not taken: Esc reaches the focused widget when nothing runs.
+        self.train_action.setEnabled(self.train_btn.isEnabled())
+        self.stop_action.setEnabled(self.stop_btn.isEnabled())
         model = self.state.model
         self.save_btn.setEnabled(model is not None and model.kind != "default" and model.path is not None)
         self.default_btn.setEnabled(model is not None and model.kind != "default")
@@ -384,6 +427,7 @@ class TrainTab(QWidget):
         # Boolean indexing copies: the user may keep adding or editing digits while this runs.
         tune_x, tune_y, held_x, held_y = coll.x[~held], coll.y[~held], coll.x[held], coll.y[held]
         base, out = model.path, _run_dir("finetune") / "finetuned.keras"
+        self._finetune_out = out
         per_epoch = cfg.batch_layout(len(data.x_train))[2] * cfg.batch_size
         self._start_job(lambda reporter, stop: run_finetune(base, data, tune_x, tune_y, held_x, held_y, out, cfg, reporter, stop),
                         cfg.epochs, per_epoch, self._on_finetuned, "Fine-tuning")
@@ -396,9 +440,18 @@ class TrainTab(QWidget):
         self.batch_x, self.batch_loss, self.batch_acc = [], [], []
         self.log.clear()
         self.result_label.setText(f"{what}…")
+        self.use_result_btn.hide()
+        self.stopped_result = None
         self._epochs, self._n_fit, self._what = epochs, samples_per_epoch, what
+        self._stop_requested = False
+        self._last_step = (0, 0, 0)
         self.progress.setRange(0, epochs * 1000)
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.epoch_label.setText(f"Epoch 1/{epochs}")
+        self.step_label.setText("Step –")
+        self.time_label.setText("Elapsed 0:00 · ETA –")
+        self.speed_label.setText("– samples/s")
         self._t_start = time.perf_counter()
         worker = TrainingWorker(job)
         worker.message.connect(self._on_message)
@@ -417,26 +470,39 @@ class TrainTab(QWidget):
         self._update_buttons()
 
     def stop_training(self) -> None:
-        if self.worker is not None:
+        if self.worker is not None and not self._stop_requested:
             self.worker.stop()
+            self._stop_requested = True
             self.message.emit("Stopping after the current batch…")
-            self.stop_btn.setEnabled(False)
+            self._update_buttons()
 
     def shutdown(self, timeout_ms: int = 30000) -> None:
-        """Stop training and wait for the threads (window closing)."""
+        """Window closing: stop the job (seen within 32 batches), wait for the threads, delete unkept results.
+
+        ``quit()`` first: the worker's ``finished → thread.quit`` is queued to this GUI thread, which is
+        blocked in ``wait()`` here, so without it every wait ran to its timeout (a 30 s frozen window).
+        """
         if self.worker is not None:
             self.worker.stop()
         for t in (self.thread, self._eval_thread):
             if t is not None:
                 try:
-                    t.wait(timeout_ms)
-                except RuntimeError:
+                    t.quit()  # thread-safe; the running job is not interrupted, its thread ends when it returns
+                    if not t.wait(timeout_ms):
+                        log.warning("the %s thread did not end within %d ms", t.objectName(), timeout_ms)
+                except RuntimeError:  # already deleted
                     pass
+        # A fine-tuned model nobody chose to keep (pending, or finished/stopped by this very close) goes.
+        self.discard_finetuned()
+        if self._finetune_out is not None:
+            self._delete_finetuned(self._finetune_out)
+            self._finetune_out = None
 
     def _on_message(self, text: str) -> None:
         self.log.appendPlainText(text)
 
     def _on_batch(self, epoch: int, step: int, steps: int, logs: dict) -> None:
+        self._last_step = (epoch, step, steps)
         x = epoch + step / steps
         self.batch_x.append(x)
         self.batch_loss.append(logs.get("loss", float("nan")))
@@ -457,25 +523,72 @@ class TrainTab(QWidget):
             self.history.setdefault(k, []).append(float(v))
         self._plots_dirty = True
 
+    def _finish_progress(self, outcome: str) -> None:
+        """A job is over: the bar and the labels say the same thing, and no ETA is left standing.
+
+        ``outcome``: "done" (bar full), "stopped" or "failed" (bar left where the job ended, and says so).
+        """
+        epoch, step, steps = self._last_step
+        elapsed = _fmt_duration(time.perf_counter() - self._t_start)
+        if outcome == "done":
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat("Done — %p%")
+            self.epoch_label.setText(f"Epoch {self._epochs}/{self._epochs}")
+            self.step_label.setText(f"Step {steps}/{steps}" if steps else "Step –")
+        else:
+            self.progress.setFormat(f"{outcome.capitalize()} at %p%")
+            self.epoch_label.setText(f"Epoch {epoch + 1}/{self._epochs}")
+            self.step_label.setText(f"{outcome.capitalize()} at step {step}/{steps}" if steps else outcome.capitalize())
+        self.time_label.setText(f"Elapsed {elapsed} · {outcome}")
+
     def _on_done(self, result: Any) -> None:
-        self.progress.setValue(self.progress.maximum())
+        if self.state.closing:
+            return  # the window is gone: the run's checkpoint stays on disk, nothing is made active
         self.history = result.history
         self._plots_dirty = True
+        stopped = result.stopped  # the run knows: a stop pressed during its last batches may not have stopped it
+        self._finish_progress("stopped" if stopped else "done")
         note = f" (stopped: {result.stop_reason})" if result.stopped else ""
         self.result_label.setText(f"Test accuracy: {result.test_accuracy:.2%}  — best epoch {result.best_epoch}{note}")
+        active = self.state.model
         if "NaN" in result.stop_reason:
             # A diverged run is kept on disk but not put in charge of the Draw and Dataset tabs.
             self.message.emit("Training diverged; the active model is unchanged")
             self._error("Training diverged", f"Training stopped: {result.stop_reason}. The best checkpoint so far "
                         f"(epoch {result.best_epoch}, test accuracy {result.test_accuracy:.2%}) is kept at "
                         f"{result.model_path}, but it is not made the active model. Try a lower learning rate.")
+        elif stopped and not _beats(result.test_accuracy, active):
+            # A run stopped early (Esc in epoch 1: an 85 % model) must not replace a better active model, nor
+            # be remembered as the active one; the user may still choose it.
+            self.stopped_result = result
+            self.use_result_btn.show()
+            shown = f" ({active.test_accuracy:.2%})" if active is not None and active.test_accuracy is not None else ""
+            self.result_label.setText(f"Stopped: test accuracy {result.test_accuracy:.2%} (best epoch {result.best_epoch}) — "
+                                      f"the active model{shown} stays")
+            self.message.emit(f"Training stopped: its model ({result.test_accuracy:.2%}) is kept at {result.model_path}; "
+                              "the active model is unchanged (\"Use this model\" on the Train tab switches to it)")
         else:
             self.state.set_model(ActiveModel(result.predictor, "trained", result.model_path, result.test_accuracy))
-            self.message.emit(f"Training done: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
+            what = "Training stopped" if stopped else "Training done"
+            self.message.emit(f"{what}: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
         self.trainingFinished.emit(result)
 
+    def use_stopped_result(self) -> None:
+        """The user's choice: make the stopped run's best checkpoint the active model after all."""
+        r, self.stopped_result = self.stopped_result, None
+        self.use_result_btn.hide()
+        if r is None:
+            return
+        self.state.set_model(ActiveModel(r.predictor, "trained", r.model_path, r.test_accuracy))
+        self.result_label.setText(f"Test accuracy: {r.test_accuracy:.2%}  — best epoch {r.best_epoch} (stopped; now the active model)")
+        self.message.emit(f"The stopped run's model ({r.test_accuracy:.2%}) is now the active model")
+
     def _on_finetuned(self, result: Any) -> None:
-        self.progress.setValue(self.progress.maximum())
+        if self.state.closing:
+            self._delete_finetuned(result.model_path)  # nobody can keep it any more
+            return
+        self._finetune_out = None  # pending now: kept or discarded by the user
+        self._finish_progress("stopped" if result.stopped else "done")
         self.history = result.history
         self._plots_dirty = True
         self.pending_finetune = result
@@ -502,18 +615,33 @@ class TrainTab(QWidget):
         r = self._take_pending()
         if r is None:
             return
-        from mnist_gui.ml.inference import weights_path_for
-        from mnist_gui.ml.model_io import metadata_path_for
+        self._delete_finetuned(r.model_path)
+        self.result_label.setText("Fine-tuned model discarded; the active model is unchanged")
+        self.message.emit("Discarded the fine-tuned model")
 
-        for p in (r.model_path, weights_path_for(r.model_path), metadata_path_for(r.model_path)):
+    @staticmethod
+    def _delete_finetuned(model_path: Path) -> None:
+        """Delete a fine-tuned model nobody kept: ``finetuned.*`` (and temp files) and its run folder if empty."""
+        folder = Path(model_path).parent
+        stem = Path(model_path).stem
+        for p in [*folder.glob(f"{stem}.*"), *folder.glob(f".{stem}.*")]:  # .keras, .weights.npz, .json, temp files
             try:
                 p.unlink(missing_ok=True)
             except OSError as exc:
                 log.warning("could not delete %s: %s", p, exc)
-        self.result_label.setText("Fine-tuned model discarded; the active model is unchanged")
-        self.message.emit("Discarded the fine-tuned model")
+        try:
+            folder.rmdir()  # only if nothing else is in it
+        except OSError:
+            pass
 
     def _on_failed(self, msg: str) -> None:
+        if self.state.closing:
+            log.info("%s ended while closing: %s", self._what, msg)
+            return
+        self._finish_progress("stopped" if self._stop_requested else "failed")
+        if self._finetune_out is not None:  # a failed fine-tune keeps nothing (not even a half-made folder)
+            self._delete_finetuned(self._finetune_out)
+            self._finetune_out = None
         self.result_label.setText(f"{self._what} did not finish")
         self.message.emit(f"{self._what} failed; the active model is unchanged")
         self._error(f"{self._what} failed", msg)
@@ -616,6 +744,13 @@ class TrainTab(QWidget):
             win.error(title, msg)
         else:
             log.warning("%s: %s", title, msg)
+
+
+def _beats(accuracy: float, active: ActiveModel | None) -> bool:
+    """Whether a model with this test accuracy beats the active one (unknown accuracy: it does not)."""
+    if active is None:
+        return True
+    return active.test_accuracy is not None and accuracy > active.test_accuracy
 
 
 def _run_dir(kind: str) -> Path:

@@ -57,6 +57,7 @@ class _SignalReporter(TrainingReporter):
         self.w = worker
         self._last = 0.0
         self._reniced = False
+        self._stop_reported = False
 
     def message(self, text: str) -> None:
         self.w.message.emit(text)
@@ -66,8 +67,12 @@ class _SignalReporter(TrainingReporter):
             self._reniced = True
             lower_background_priority(self.w.gui_tid)
         now = time.perf_counter()
-        if now - self._last >= BATCH_SIGNAL_INTERVAL_S or step >= steps:
+        # The batch at which a stop is noticed is always reported, so the Train tab's "Stopped at step N"
+        # and its bar name the step where training actually ended, not the last throttled one.
+        stopping = self.w.stop_event.is_set() and not self._stop_reported
+        if now - self._last >= BATCH_SIGNAL_INTERVAL_S or step >= steps or stopping:
             self._last = now
+            self._stop_reported = self._stop_reported or stopping
             self.w.batch.emit(epoch, step, steps, logs)
 
     def epoch(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
