@@ -38,6 +38,15 @@ class AppState(QObject):
     sendToCanvas = Signal(object, int)  # (28x28 uint8 image, true label or -1)
     sendStrokesToCanvas = Signal(object, int)  # (tuple of PenStroke, true label)
     myDigitsChanged = Signal()
+    # --- contract between the tabs (each emitted only through the AppState method named beside it) ---
+    errorRaised = Signal(str, str)  # (title, message): report_error(); the main window shows the dialog
+    statusMessage = Signal(str)  # show_status(): one line in the status bar
+    tfRequested = Signal()  # request_tensorflow(): the main window starts the import once
+    drawingChanged = Signal(object)  # set_drawing(): the Draw tab's current 28x28 float32 model input, or None
+    datasetImageSelected = Signal(object, str, int)  # select_image(): (28x28 uint8, split, index) shown in the Dataset tab
+    openInDataset = Signal(str, int)  # open_in_dataset(): ask the Dataset tab to show (split, index)
+    compareModelChanged = Signal()  # set_compare_model(): the other architecture's model, shown beside the active one
+    trainingWeights = Signal(int, object)  # publish_training_weights(): (epoch, first-layer kernel copy) while training
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,6 +56,9 @@ class AppState(QObject):
         self.tf_ready = False
         self.my_digits = MyDigits()  # replaced by the user's saved collection at start-up
         self.closing = False  # set when the window closes: no new background work starts after it
+        self.tf_requested = False
+        self.compare_model: ActiveModel | None = None
+        self.drawing = None  # the Draw tab's current model input (28x28 float32) or None
 
     def set_data(self, data: Mnist) -> None:
         self.data = data
@@ -70,3 +82,46 @@ class AppState(QObject):
     def mark_tf_ready(self) -> None:
         self.tf_ready = True
         self.tfReady.emit()
+
+    # --- the tabs' contract -------------------------------------------------------------------------
+    def report_error(self, title: str, message: str) -> None:
+        """An error for the user: the main window shows it as a dialog (and logs it)."""
+        self.errorRaised.emit(title, message)
+
+    def show_status(self, text: str) -> None:
+        self.statusMessage.emit(text)
+
+    def request_tensorflow(self) -> None:
+        """Ask for TensorFlow (imported lazily, once); ``tfReady`` follows. Safe to call any number of times."""
+        if self.tf_ready or self.tf_requested or self.closing:
+            return
+        self.tf_requested = True
+        self.tfRequested.emit()
+
+    def notify_my_digits_changed(self) -> None:
+        """The collection was edited in place (add, relabel, delete, import, refresh from disk)."""
+        self.myDigitsChanged.emit()
+
+    def refresh_my_digits(self) -> bool:
+        """Pick up digits another window or command wrote; True (and ``myDigitsChanged``) if anything changed."""
+        changed = self.my_digits.refresh()
+        if changed:
+            self.myDigitsChanged.emit()
+        return changed
+
+    def set_drawing(self, image: object) -> None:
+        self.drawing = image
+        self.drawingChanged.emit(image)
+
+    def select_image(self, image: object, split: str, index: int) -> None:
+        self.datasetImageSelected.emit(image, split, index)
+
+    def open_in_dataset(self, split: str, index: int) -> None:
+        self.openInDataset.emit(split, index)
+
+    def set_compare_model(self, model: ActiveModel | None) -> None:
+        self.compare_model = model
+        self.compareModelChanged.emit()
+
+    def publish_training_weights(self, epoch: int, kernel: object) -> None:
+        self.trainingWeights.emit(epoch, kernel)
