@@ -1,0 +1,86 @@
+"""Weights as they learn: the first-layer templates of 64 fixed units, one snapshot per epoch, with a slider."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
+
+from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, tile
+
+log = logging.getLogger(__name__)
+
+SHOWN = 64
+
+
+def first_layer_pictures(kernel: np.ndarray) -> np.ndarray:
+    """A first-layer kernel → ``(≤64, h, w)`` pictures of a fixed set of units: MLP (784, units) → 28×28
+    templates of units spread evenly over the layer; conv (kh, kw, 1, filters) → its first 64 filters."""
+    k = np.asarray(kernel, dtype=np.float32)
+    if k.ndim == 2 and k.shape[0] == 28 * 28:
+        pick = np.unique(np.linspace(0, k.shape[1] - 1, min(SHOWN, k.shape[1])).round().astype(int))
+        return k[:, pick].T.reshape(-1, 28, 28)
+    if k.ndim == 4:
+        return np.moveaxis(k[:, :, 0, :SHOWN], -1, 0)
+    raise ValueError(f"not a first-layer kernel: shape {k.shape}")
+
+
+class WeightsTimeline(Panel):
+    """Snapshots of the current run kept in memory; a new run (epoch not after the last) starts afresh."""
+
+    def __init__(self, on_error: Callable[[str, str], None], parent: QWidget | None = None) -> None:
+        super().__init__("Weights as they learn", on_error, parent)
+        self.view = ImageView()
+        self.view.setToolTip("First-layer weights of 64 units: red pixels raise the unit, blue ones lower it")
+        self.body.addWidget(self.view, 1)
+        row = QHBoxLayout()
+        self.slider = QSlider(Qt.Horizontal)
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self._show)
+        self.epoch_label = QLabel("")
+        row.addWidget(QLabel("Epoch"))
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.epoch_label)
+        self.body.addLayout(row)
+        self.caption = QLabel("Train a model (Train tab): the first-layer templates of 64 units appear here each epoch.")
+        self.caption.setWordWrap(True)
+        self.body.addWidget(self.caption)
+        self.snapshots: list[tuple[int, np.ndarray]] = []
+        self._lut = diverging_lut()
+
+    def set_dark(self, dark: bool) -> None:
+        self.view.setBackground("#1e1f22" if dark else "#ffffff")
+
+    def add_snapshot(self, epoch: int, kernel: np.ndarray) -> None:
+        """``epoch`` 0-based, as ``state.trainingWeights`` sends it; snapshots may skip epochs (throttled)."""
+        try:
+            pics = first_layer_pictures(kernel)
+        except ValueError as exc:
+            log.warning("weights timeline: %s", exc)
+            return
+        if self.snapshots and epoch <= self.snapshots[-1][0]:
+            self.snapshots.clear()  # a new run
+        follow = not self.snapshots or self.slider.value() == len(self.snapshots) - 1
+        self.snapshots.append((epoch, pics))
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, len(self.snapshots) - 1)
+        self.slider.setEnabled(len(self.snapshots) > 1)
+        self.slider.blockSignals(False)
+        if follow:  # stay on the newest unless the user scrubbed back
+            self.slider.setValue(len(self.snapshots) - 1)
+        self._show(self.slider.value())
+        self.caption.setText("Each square: one unit's weights from the 28×28 input (red +, blue −), "
+                             "each scaled to its own range; drag the slider to go back through the epochs.")
+
+    def _show(self, i: int) -> None:
+        if not 0 <= i < len(self.snapshots):
+            return
+        epoch, pics = self.snapshots[i]
+        lim = np.abs(pics).reshape(len(pics), -1).max(axis=1)
+        scaled = pics / np.where(lim > 0, lim, 1.0)[:, None, None]  # each unit on its own scale: shapes, not sizes
+        self.view.set_image(tile(scaled, 8, 2, fill=0.0), self._lut, (-1.0, 1.0))
+        # epochs arrive 0-based (Keras'), people count from 1
+        self.epoch_label.setText(f"after epoch {epoch + 1} (of {self.snapshots[-1][0] + 1} so far)")
