@@ -1,4 +1,5 @@
-"""The ``mnist-gui`` entry point: the GUI with no subcommand; ``train``, ``finetune``, ``evaluate``, ``predict`` headless.
+"""The ``mnist-gui`` entry point: the GUI with no subcommand; ``train``, ``finetune``, ``evaluate``, ``predict``,
+``export`` headless.
 
 User mistakes print ``error: …`` and exit with status 2, never a traceback. Every argument is checked
 before anything is created. Ctrl-C during ``train``/``finetune`` stops at the next batch and keeps the best
@@ -8,7 +9,6 @@ model so far (exit status 130); a second Ctrl-C aborts at once.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import logging
 import math
 import os
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mnist_gui.errors import UserError
+from mnist_gui.ml.progress import TrainingReporter
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,16 @@ def _seed(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from mnist_gui import __version__
 
-    parser = argparse.ArgumentParser(prog="mnist-gui", description="Draw digits, browse MNIST and train a Keras MLP.")
+    parser = argparse.ArgumentParser(prog="mnist-gui", description="Draw digits, browse MNIST and train a Keras MLP or CNN.")
     parser.add_argument("--version", action="version", version=f"mnist-gui {__version__}")
     parser.add_argument("--smoke-test", action="store_true", help="start offscreen, predict, train one step, exit")
     parser.add_argument("--data", metavar="PATH", help="MNIST npz or folder of IDX files (default: bundled)")
     sub = parser.add_subparsers(dest="command")
 
-    t = sub.add_parser("train", help="train the MLP headless, as the notebook does")
-    t.add_argument("--preset", choices=("notebook", "default"), default="default")
+    t = sub.add_parser("train", help="train the MLP (as the notebook does) or the CNN headless")
+    t.add_argument("--arch", choices=("mlp", "cnn"), help="network: mlp (presets notebook, default) or cnn (preset cnn); "
+                   "default: the preset's, else mlp")
+    t.add_argument("--preset", choices=("notebook", "default", "cnn"), help="default: 'default' for mlp, 'cnn' for cnn")
     t.add_argument("--epochs", type=_positive_int)
     t.add_argument("--batch-size", type=_positive_int)
     t.add_argument("--validation-split", type=_fraction)
@@ -87,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random affine + stroke-width augmentation of training images (default: as the preset says)")
     t.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
-    t.add_argument("--out", metavar="DIR", help="folder for best.keras and its sidecars")
+    t.add_argument("--out", metavar="DIR", help="folder for best.keras and its sidecars (default: a new run folder)")
+    t.add_argument("--name", help="a name for the run in the Runs list")
     t.add_argument("--limit", type=_positive_int, metavar="N", help="use only the first N train and test images")
 
     e = sub.add_parser("evaluate", help="print a model's test accuracy")
@@ -109,23 +113,30 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="read digits from image files")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--model", metavar="MODEL.keras", help="default: the bundled pretrained model")
+
+    from mnist_gui.ml.export import FORMATS
+
+    x = sub.add_parser("export", help="export a model as .keras, SavedModel or TFLite, checked against the original")
+    x.add_argument("model", metavar="MODEL.keras")
+    x.add_argument("--format", required=True, type=_export_format, metavar="|".join(FORMATS), help="keras, saved_model or tflite")
+    x.add_argument("--out", metavar="PATH", help="file (a folder for saved_model); default: beside MODEL, named after it")
+    x.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files (its test digits check the export)")
     return parser
 
 
-class PrintReporter:
+def _export_format(text: str) -> str:
+    from mnist_gui.ml.export import FORMATS, UNSUPPORTED
+
+    if text in FORMATS:
+        return text
+    raise argparse.ArgumentTypeError(UNSUPPORTED.get(text, f"unknown format {text!r} (choose from {', '.join(FORMATS)})"))
+
+
+class PrintReporter(TrainingReporter):
     """Prints the training log as Keras would (the CLI's reporter)."""
 
     def message(self, text: str) -> None:
         print(text, flush=True)
-
-    def batch(self, epoch: int, step: int, steps: int, logs: dict[str, float]) -> None:
-        pass
-
-    def epoch(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
-        pass
-
-    def checkpoint(self, epoch: int, val_loss: float, path: Path) -> None:
-        pass
 
 
 def _run_stoppable(job: Callable[[threading.Event], Any]) -> tuple[Any, bool, str]:
@@ -201,28 +212,33 @@ def _report_interrupted_training(ckpt: Path, cfg: Any, error: str) -> None:
     print(f"interrupted: the best checkpoint so far was kept: {ckpt} (details in {meta.name})", file=sys.stderr)
 
 
+def resolve_preset(arch: str | None, preset: str | None) -> str:
+    """The preset ``train`` uses: ``--arch cnn`` alone means preset ``cnn``; a preset of the other architecture is an error."""
+    from mnist_gui.ml.config import PRESET_ARCH
+
+    if preset is None:
+        return "cnn" if arch == "cnn" else "default"
+    if arch is not None and PRESET_ARCH[preset] != arch:
+        fitting = ", ".join(p for p, a in PRESET_ARCH.items() if a == arch)
+        raise UserError(f"--preset {preset} is for the {PRESET_ARCH[preset]} architecture, not --arch {arch} (its presets: {fitting})")
+    return preset
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from mnist_gui.ml.data import load_mnist
     from mnist_gui.ml.training import TrainingConfig, run_training
-    from mnist_gui.paths import user_data_dir
+    from mnist_gui.paths import new_run_dir
 
-    cfg = TrainingConfig.preset_config(args.preset)
-    changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
-                                 ("validation_split", args.validation_split), ("seed", args.seed)) if v is not None}
-    model_changes = {k: v for k, v in (("learning_rate", args.learning_rate), ("optimizer", args.optimizer)) if v is not None}
-    if model_changes:
-        from dataclasses import replace
-
-        changes["model"] = replace(cfg.model, **model_changes)
-    if args.augment is not None:
-        changes["augment"] = args.augment
+    cfg = TrainingConfig.preset_config(resolve_preset(args.arch, args.preset))
+    changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size), ("validation_split", args.validation_split),
+                                 ("seed", args.seed), ("learning_rate", args.learning_rate), ("optimizer", args.optimizer),
+                                 ("augment", args.augment)) if v is not None}
     cfg = cfg.with_(**changes)
     cfg.validate()  # before loading anything
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
     cfg.validate(len(data.x_train))
-    out = _fresh_run_dir(Path(args.out)) if args.out else \
-        user_data_dir() / "models" / _dt.datetime.now().strftime("run-%Y%m%d-%H%M%S")
-    result, interrupted, error = _run_stoppable(lambda stop: run_training(cfg, data, out, PrintReporter(), stop))
+    out = _fresh_run_dir(Path(args.out)) if args.out else new_run_dir("run")
+    result, interrupted, error = _run_stoppable(lambda stop: run_training(cfg, data, out, PrintReporter(), stop, name=args.name or ""))
     if result is None:
         _report_interrupted_training(out / "best.keras", cfg, error)
         return 130
@@ -238,7 +254,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from mnist_gui.ml.data import load_mnist
     from mnist_gui.ml.finetune import FinetuneConfig, run_finetune
     from mnist_gui.ml.my_digits import read_keras_layout
-    from mnist_gui.paths import default_model_path, user_data_dir
+    from mnist_gui.paths import default_model_path, new_run_dir
 
     changes = {k: v for k, v in (("epochs", args.epochs), ("mine_fraction", args.share),
                                  ("learning_rate", args.learning_rate), ("seed", args.seed)) if v is not None}
@@ -253,8 +269,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
         check_model_file(base)  # a wrong path is reported before MNIST and TensorFlow load
     data = load_mnist(args.sub_data or args.data)
-    out = _unused_model_path(Path(args.out)) if args.out else \
-        user_data_dir() / "models" / _dt.datetime.now().strftime("finetune-%Y%m%d-%H%M%S") / "finetuned.keras"
+    out = _unused_model_path(Path(args.out)) if args.out else new_run_dir("finetune") / "finetuned.keras"
     r, interrupted, error = _run_stoppable(lambda stop: run_finetune(base, data, tx, ty, hx, hy, out, cfg, PrintReporter(), stop))
     if r is None:
         print(f"interrupted: {error or 'fine-tuning aborted'}; nothing was saved", file=sys.stderr)
@@ -292,10 +307,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from mnist_gui.ml.images import load_image
     from mnist_gui.ml.inference import load_default_predictor
     from mnist_gui.ml.model_io import load_predictor_for
-    from mnist_gui.ml.preprocess import is_blank, normalize_digit
+    from mnist_gui.ml.preprocess import is_blank
+    from mnist_gui.ml.segment import digits_from_ink
 
     # Any .keras works: its numpy weights come from a matching sidecar, the cache or Keras (never written beside it).
     predictor = load_predictor_for(args.model) if args.model else load_default_predictor()
@@ -307,13 +325,31 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             failures += 1
             continue
-        if is_blank(img):
+        # A photo of "1984" is split into its digits as the Draw tab splits an opened image (specks dropped).
+        xs = [] if is_blank(img) else digits_from_ink(img)
+        if not xs:
             print(f"{path}: blank (no ink found)")
             continue
-        probs = predictor.predict(normalize_digit(img)[None])[0]
-        digit = int(probs.argmax())
-        print(f"{path}: {digit} ({probs[digit]:.1%})")
+        probs = predictor.predict(np.stack(xs))
+        answers = [(int(p.argmax()), float(p.max())) for p in probs]
+        if len(answers) == 1:  # one digit: the line it always was
+            print(f"{path}: {answers[0][0]} ({answers[0][1]:.1%})")
+        else:
+            number = "".join(str(d) for d, _ in answers)
+            print(f"{path}: {number} (" + ", ".join(f"{d} {c:.1%}" for d, c in answers) + ")")
     return 2 if failures else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from mnist_gui.ml.export import default_export_path, export_model
+    from mnist_gui.ml.model_io import check_model_file
+
+    src = check_model_file(args.model)  # a wrong path is reported before MNIST and TensorFlow load
+    out = Path(args.out) if args.out else default_export_path(src, args.format)
+    r = export_model(src, args.format, out, data_path=args.sub_data or args.data)
+    print(f"Exported {src} as {args.format}: {r.path}")
+    print(f"Checked on {r.n_checked:,} test digits: max |probability difference| {r.max_abs_diff:.2e} (limit {r.tolerance:.0e})")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -327,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mnist_gui.app import run_gui
 
         return run_gui(data_path=args.data, smoke_test=args.smoke_test)
-    commands = {"train": cmd_train, "finetune": cmd_finetune, "evaluate": cmd_evaluate, "predict": cmd_predict}
+    commands = {"train": cmd_train, "finetune": cmd_finetune, "evaluate": cmd_evaluate, "predict": cmd_predict, "export": cmd_export}
     try:
         return commands[args.command](args)
     except UserError as exc:

@@ -6,12 +6,15 @@ mapped there by pyproject) and a PyInstaller bundle (``sys._MEIPASS/resources``)
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
 import sys
 from pathlib import Path
 
 APP_NAME = "mnist-gui"
 ORG_NAME = "mnist-gui"
+RUN_STAMP = "%Y%m%d-%H%M%S-%f"  # the one timestamp format of run folders (sorts by time, unique per microsecond)
+PRETRAINED = {"mlp": "default_model.keras", "cnn": "cnn_model.keras"}  # the shipped models by architecture
 
 
 def resources_dir() -> Path:
@@ -47,4 +50,36 @@ def user_data_dir() -> Path:
 
 
 def default_model_path() -> Path:
-    return resource_path("default_model.keras")
+    return resource_path(PRETRAINED["mlp"])
+
+
+def pretrained_model_path(arch: str) -> Path:
+    """The shipped model of an architecture: ``"mlp"`` (the default model) or ``"cnn"``."""
+    try:
+        return resource_path(PRETRAINED[arch])
+    except KeyError:
+        raise ValueError(f"no shipped model for {arch!r} (choose from {', '.join(PRETRAINED)})") from None
+
+
+def runs_dir() -> Path:
+    """``<user data>/runs``: one folder per training run (see ``mnist_gui.ml.runs``)."""
+    return user_data_dir() / "runs"
+
+
+def legacy_models_dir() -> Path:
+    """``<user data>/models``: where versions before the Runs panel put training and fine-tuning output."""
+    return user_data_dir() / "models"
+
+
+def new_run_dir(kind: str = "run") -> Path:
+    """A fresh, not yet existing folder ``runs/<kind>-<timestamp>`` (``kind``: ``run``, ``finetune``…).
+
+    Nothing is created: the caller's ``prepare_output_dir`` makes it and removes it again if the job keeps nothing.
+    """
+    if not kind or not kind.replace("-", "").isalnum():
+        raise ValueError(f"run kind must be letters, digits and dashes (got {kind!r})")
+    base = runs_dir() / f"{kind}-{_dt.datetime.now().strftime(RUN_STAMP)}"
+    candidate, n = base, 2
+    while os.path.lexists(candidate):
+        candidate, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return candidate

@@ -41,7 +41,8 @@ def test_frozen_smoke_test_passes_from_a_clean_folder(bundle, tmp_path):
 
 def test_bundle_carries_data_model_icon_and_licenses(bundle):
     res = bundle.parent / "_internal" / "resources"
-    for name in ("mnist.npz", "default_model.keras", "default_model.weights.npz", "icon.png", "mnist-gui.desktop",
+    for name in ("mnist.npz", "default_model.keras", "default_model.weights.npz", "cnn_model.keras", "cnn_model.weights.npz",
+                 "cnn_model.json", "icon.png", "mnist-gui.desktop",
                  "MNIST_LICENSE_AND_PROVENANCE.md"):
         assert (res / name).is_file(), name
     assert not (bundle.parent / "_internal" / "tkinter").exists()

@@ -379,3 +379,79 @@ def test_earlier_outputs_are_never_chosen_as_targets(tmp_path, capsys):
     tuned.write_bytes(b"earlier")
     assert _unused_model_path(tuned) == tmp_path / "tuned-2.keras"
     assert "is kept; the fine-tuned model is saved as" in capsys.readouterr().out
+
+
+# --- issue 12: --arch, export ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("arch, preset, want", [(None, None, "default"), ("mlp", None, "default"), ("cnn", None, "cnn"),
+                                                (None, "cnn", "cnn"), (None, "notebook", "notebook"), ("mlp", "notebook", "notebook")])
+def test_arch_picks_its_preset(arch, preset, want):
+    from mnist_gui.cli import resolve_preset
+
+    assert resolve_preset(arch, preset) == want
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--arch", "mlp", "--preset", "cnn"], "--preset cnn is for the cnn architecture, not --arch mlp"),
+    (["--arch", "cnn", "--preset", "default"], "--preset default is for the mlp architecture, not --arch cnn"),
+    (["--arch", "rnn"], "invalid choice"),
+])
+def test_conflicting_arch_and_preset_exit_2(tmp_path, args, msg):
+    r = run("train", *args, "--limit", "300", "--out", str(tmp_path / "out"))
+    assert_user_error(r, msg)
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_arch_cnn_trains_the_cnn_and_ends_with_test_accuracy(tmp_path):
+    out = tmp_path / "cnn"
+    r = run("train", "--arch", "cnn", "--limit", "600", "--epochs", "1", "--batch-size", "64", "--out", str(out), "--name", "tiny cnn")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "conv1 (Conv2D)" in r.stdout and "Total params: 225,546" in r.stdout and "Epoch 1/1" in r.stdout
+    assert r.stdout.strip().splitlines()[-2].startswith("Test accuracy: ") and r.stdout.rstrip().endswith("best.keras")
+    from mnist_gui.ml.cnn import NumpyCnnPredictor
+    from mnist_gui.ml.inference import load_predictor
+    from mnist_gui.ml.runs import list_runs
+
+    assert isinstance(load_predictor(out / "best.keras"), NumpyCnnPredictor)
+    (rec,), _ = list_runs()
+    assert rec.name == "tiny cnn" and rec.arch == "cnn" and rec.preset == "cnn" and rec.model_path == out / "best.keras"
+
+
+def test_train_without_out_goes_to_a_new_run_folder(tmp_path):
+    ud = tmp_path / "ud"
+    r = run("train", *TINY, env_extra={"MNIST_GUI_DATA_DIR": str(ud)})
+    assert r.returncode == 0, r.stderr[-2000:]
+    (folder,) = (ud / "runs").iterdir()
+    assert folder.name.startswith("run-") and f"Best model: {folder / 'best.keras'}" in r.stdout
+    assert sorted(f.name for f in folder.iterdir()) == ["best.json", "best.keras", "best.weights.npz", "run.json"]
+
+
+def test_export_tflite_end_to_end(tmp_path):
+    out = tmp_path / "exports" / "m.tflite"
+    from mnist_gui.paths import default_model_path
+
+    r = run("export", str(default_model_path()), "--format", "tflite", "--out", str(out))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert out.is_file() and f"as tflite: {out}" in r.stdout and "Checked on 1,000 test digits" in r.stdout
+
+
+@pytest.mark.parametrize("fmt, msg", [("onnx", "ONNX export is not available"), ("zip", "unknown format 'zip'")])
+def test_export_bad_format_exits_2(tmp_path, fmt, msg):
+    from mnist_gui.paths import default_model_path
+
+    r = run("export", str(default_model_path()), "--format", fmt, "--out", str(tmp_path / "x"))
+    assert_user_error(r, msg)
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_export_unwritable_out_exits_2(tmp_path):
+    from mnist_gui.paths import default_model_path
+
+    out = _unwritable_folder(tmp_path) / "m.tflite"
+    r = run("export", str(default_model_path()), "--format", "tflite", "--out", str(out))
+    assert_user_error(r, "cannot write to the output folder")
+
+
+def test_export_missing_model_exits_2(tmp_path):
+    assert_user_error(run("export", str(tmp_path / "nope.keras"), "--format", "keras"), "no such file")

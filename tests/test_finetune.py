@@ -9,6 +9,8 @@ import pytest
 
 from mnist_gui.errors import ConfigError, ModelError
 from mnist_gui.ml.finetune import FinetuneConfig, mixed_epoch, run_finetune
+from mnist_gui.ml.inference import NumpyPredictor
+from mnist_gui.ml.progress import StopReason
 from mnist_gui.ml.model_io import load_keras_model, read_metadata
 from mnist_gui.paths import default_model_path
 
@@ -53,6 +55,8 @@ def test_finetune_measures_and_saves_without_touching_the_base(small_mnist, mnis
     _, predictor = load_keras_model(out)
     acc = (predictor.predict(small_mnist.x_test.astype(np.float32) / 255).argmax(1) == small_mnist.y_test).mean()
     assert acc == pytest.approx(r.mnist_after, abs=1e-6), "the saved model is the one measured"
+    assert r.stop is StopReason.COMPLETED and isinstance(r.predictor, NumpyPredictor)
+    assert np.array_equal(r.predictor.predict(small_mnist.x_test[:50] / 255.0), predictor.predict(small_mnist.x_test[:50] / 255.0))
     meta = read_metadata(out)["finetune"]
     assert meta["n_tune"] == 40 and meta["mnist_after"] == r.mnist_after
     assert default_model_path().read_bytes() == base_before
@@ -91,6 +95,7 @@ def test_stop_mid_epoch_ends_within_a_few_batches_and_says_so(small_mnist, mnist
                      mnist.y_test[20:30], tmp_path / "t.keras", FinetuneConfig(epochs=3, mnist_per_epoch=1800),
                      StopAfterFirstBatch(), stop)
     assert r.stopped and len(r.history["loss"]) == 1 and r.model_path.is_file()
+    assert r.stop is StopReason.STOPPED_BY_USER
     assert steps[-1][0] == 0 and steps[-1][1] <= 8 < steps[-1][2], "stopped within one compiled chunk of the first epoch"
 
 

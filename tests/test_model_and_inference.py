@@ -75,3 +75,111 @@ def test_predictor_refuses_wrong_output_size():
         NumpyPredictor([np.zeros((784, 5), np.float32)], [np.zeros(5, np.float32)])
     with pytest.raises(ModelError, match="layer 0"):
         NumpyPredictor([np.zeros((100, 10), np.float32)], [np.zeros(10, np.float32)])
+
+
+# --- issue 15/12: architecture apart from compile settings, presets, both shipped models -----------------
+
+def test_spec_is_architecture_only_and_the_config_holds_compile_settings():
+    from mnist_gui.ml.training import TrainingConfig
+
+    cfg = TrainingConfig.preset_config("default")
+    assert (cfg.optimizer, cfg.learning_rate, cfg.lr_schedule) == ("adam", 0.001, "cosine")
+    assert cfg.model == ModelSpec((512, 512), 0.2) and cfg.model.to_dict() == {"hidden_units": [512, 512], "dropout": 0.2}
+    assert "optimizer" not in cfg.to_dict()["model"] and cfg.to_dict()["optimizer"] == "adam"
+    changed = cfg.with_(optimizer="sgd", learning_rate=0.01)
+    assert (changed.optimizer, changed.learning_rate) == ("sgd", 0.01)
+    # the deprecated bridge for callers not yet migrated: settings given on a new spec win, and are mirrored
+    old_style = cfg.with_(model=ModelSpec((256,), 0.1, "rmsprop", 0.005))
+    assert (old_style.optimizer, old_style.learning_rate, old_style.model.hidden_units) == ("rmsprop", 0.005, (256,))
+    assert (old_style.model.optimizer, old_style.model.learning_rate) == ("rmsprop", 0.005)
+    assert old_style.with_(optimizer="adam").model.optimizer == "adam"
+
+
+def test_old_records_still_read():
+    from mnist_gui.ml.training import TrainingConfig
+
+    old = {"model": {"hidden_units": [128], "dropout": 0.1, "optimizer": "sgd", "learning_rate": 0.05}, "epochs": 3,
+           "batch_size": 64, "validation_split": 0.2, "seed": 1, "lr_schedule": "constant", "label_smoothing": 0.0,
+           "steps_per_execution": 32, "augment": False, "preset": "custom"}
+    cfg = TrainingConfig.from_dict(old)
+    assert (cfg.arch, cfg.optimizer, cfg.learning_rate, cfg.model.hidden_units, cfg.epochs) == ("mlp", "sgd", 0.05, (128,), 3)
+    for name in ("notebook", "default", "cnn"):
+        preset = TrainingConfig.preset_config(name)
+        assert TrainingConfig.from_dict(preset.to_dict()) == preset
+
+
+@pytest.mark.parametrize("changes, msg", [({"optimizer": "adagrad"}, "optimizer"), ({"learning_rate": 0.0}, "learning rate"),
+                                          ({"arch": "rnn"}, "architecture"), ({"lr_schedule": "step"}, "schedule")])
+def test_bad_compile_settings_are_rejected(changes, msg):
+    from mnist_gui.ml.training import TrainingConfig
+
+    with pytest.raises(ConfigError, match=msg):
+        TrainingConfig().with_(**changes).validate()
+
+
+@pytest.mark.parametrize("preset", ["notebook", "default", "cnn"])
+def test_each_preset_builds_what_it_says(preset):
+    from mnist_gui.ml.cnn import CNN_TRAINING
+    from mnist_gui.ml.model import build_network, summarize_config
+    from mnist_gui.ml.training import PRESETS, TrainingConfig, compile_model
+
+    assert PRESETS == ("notebook", "default", "cnn")
+    cfg = TrainingConfig.preset_config(preset)
+    model = build_network(cfg, seed=0)
+    compile_model(model, cfg, steps_per_epoch=10)
+    kinds = {type(layer).__name__ for layer in model.layers}
+    assert model.count_params() == summarize_config(cfg).total_params
+    assert type(model.optimizer).__name__.lower() == cfg.optimizer
+    if preset == "cnn":
+        assert cfg.arch == "cnn" and "Conv2D" in kinds and model.count_params() == 225_546
+        assert (cfg.optimizer, cfg.learning_rate, cfg.lr_schedule, cfg.label_smoothing, cfg.augment, cfg.epochs, cfg.batch_size) == \
+            ("adam", 0.002, "cosine", 0.1, True, 10, 128)
+        assert model.jit_compile is CNN_TRAINING.jit_compile is False
+    else:
+        assert cfg.arch == "mlp" and "Conv2D" not in kinds and model.count_params() == 669_706
+        assert (cfg.optimizer, cfg.lr_schedule, cfg.augment) == (("rmsprop", "constant", False) if preset == "notebook" else ("adam", "cosine", True))
+    assert float(model.optimizer.learning_rate) == pytest.approx(cfg.learning_rate)
+
+
+def test_weights_load_as_their_architecture(tmp_path):
+    from mnist_gui.ml.cnn import CnnSpec, NumpyCnnPredictor, build_cnn
+    from mnist_gui.ml.inference import load_weights, predictor_from_keras
+
+    cnn = build_cnn(seed=1, spec=CnnSpec(conv1_filters=4, conv2_filters=8, dense_units=16))
+    mlp = build_model(ModelSpec((32,), 0.0), seed=1)
+    p_cnn, p_mlp = predictor_from_keras(cnn, "c"), predictor_from_keras(mlp, "m")
+    assert isinstance(p_cnn, NumpyCnnPredictor) and isinstance(p_mlp, NumpyPredictor)
+    p_cnn.save(tmp_path / "c.weights.npz")
+    p_mlp.save(tmp_path / "m.weights.npz")
+    assert isinstance(load_weights(tmp_path / "c.weights.npz"), NumpyCnnPredictor)
+    assert isinstance(load_weights(tmp_path / "m.weights.npz"), NumpyPredictor)
+
+
+def test_both_shipped_models_load_without_tensorflow_and_read_digits():
+    code = (
+        "import sys, numpy as np\n"
+        "from mnist_gui.ml.inference import load_pretrained_predictor, load_default_predictor\n"
+        "from mnist_gui.ml.data import load_mnist\n"
+        "d = load_mnist(); x = d.x_test[:2000] / 255.0\n"
+        "mlp, cnn = load_pretrained_predictor('mlp'), load_pretrained_predictor('cnn')\n"
+        "assert type(cnn).__name__ == 'NumpyCnnPredictor' and type(mlp).__name__ == 'NumpyPredictor'\n"
+        "assert np.array_equal(mlp.predict(x), load_default_predictor().predict(x))\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TF imported'\n"
+        "print((mlp.predict(x).argmax(1) == d.y_test[:2000]).mean(), (cnn.predict(x).argmax(1) == d.y_test[:2000]).mean())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    acc_mlp, acc_cnn = map(float, out.stdout.split())
+    assert acc_mlp > 0.97 and acc_cnn > 0.99
+
+
+def test_shipped_cnn_numpy_equals_keras(mnist):
+    from mnist_gui.ml.inference import load_pretrained_predictor
+    from mnist_gui.ml.model_io import load_keras_model
+    from mnist_gui.paths import pretrained_model_path
+
+    model, _ = load_keras_model(pretrained_model_path("cnn"))
+    x = mnist.x_test[:1000] / np.float32(255)
+    assert np.abs(load_pretrained_predictor("cnn").predict(x) - model.predict(x, verbose=0)).max() < 1e-5
+    with pytest.raises(ModelError, match="no shipped model"):
+        load_pretrained_predictor("rnn")

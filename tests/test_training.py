@@ -69,7 +69,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_best(small_mnist, tmp_path):
     good = run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist, tmp_path)
     before = good.model_path.read_bytes()
     cfg = TrainingConfig.preset_config("notebook").with_(epochs=2)
-    cfg = cfg.with_(model=cfg.model.__class__(optimizer="sgd", learning_rate=10.0))
+    cfg = cfg.with_(optimizer="sgd", learning_rate=10.0)
     with pytest.raises(ModelError, match="NaN"):
         run_training(cfg, small_mnist, tmp_path)
     assert good.model_path.read_bytes() == before, "the earlier checkpoint must survive"
@@ -104,7 +104,7 @@ def test_unwritable_output_is_found_before_any_work(small_mnist, tmp_path):
 
 def test_a_run_that_keeps_nothing_leaves_no_folder(small_mnist, tmp_path):
     cfg = TrainingConfig.preset_config("notebook").with_(epochs=1)
-    cfg = cfg.with_(model=cfg.model.__class__(optimizer="sgd", learning_rate=10.0))  # diverges in epoch 1
+    cfg = cfg.with_(optimizer="sgd", learning_rate=10.0)  # diverges in epoch 1
     out = tmp_path / "a" / "run"
     with pytest.raises(ModelError, match="before any checkpoint"):
         run_training(cfg, small_mnist, out)
@@ -121,3 +121,95 @@ def test_each_checkpoint_has_its_json_even_if_the_run_is_then_aborted(small_mnis
     meta = read_metadata(tmp_path / "best.keras")
     assert meta["best_epoch"] == 1 and meta["complete"] is False and len(meta["history"]["val_loss"]) == 1
     assert meta["config"]["epochs"] == 3
+
+
+# --- issue 15/12: typed results, one training-set size, both architectures, run records -------------------
+
+def test_result_is_complete_and_typed(small_mnist, tmp_path):
+    from mnist_gui.ml.inference import NumpyPredictor
+    from mnist_gui.ml.runs import list_runs
+    from mnist_gui.ml.training import StopReason
+
+    result = run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist.limited(600), tmp_path, name="first")
+    assert result.stop is StopReason.COMPLETED and not result.stopped and result.stop_reason == ""
+    assert isinstance(result.predictor, NumpyPredictor) and result.predictor.name == "best.keras"
+    x = small_mnist.x_test[:20] / 255.0
+    assert np.abs(result.predictor.predict(x) - result.model.predict(x, verbose=0)).max() < 1e-5
+    runs, warnings = list_runs()
+    assert warnings == [] and [r.id for r in runs] == [result.run_id] and runs[0].name == "first"
+    assert runs[0].model_path == result.model_path.absolute() and runs[0].test_accuracy == pytest.approx(result.test_accuracy)
+    assert runs[0].arch == "mlp" and runs[0].preset == "notebook" and runs[0].seed == 42 and runs[0].epochs == 1
+    assert runs[0].history["val_loss"] == result.history["val_loss"] and runs[0].complete
+
+
+def test_stop_reason_is_an_enum_on_a_stopped_run(small_mnist, tmp_path):
+    from mnist_gui.ml.training import StopReason
+
+    event = threading.Event()
+    cfg = TrainingConfig.preset_config("notebook").with_(epochs=2, batch_size=32, steps_per_execution=1)
+    result = run_training(cfg, small_mnist.limited(600), tmp_path, Recorder(stop_at=20, event=event), event)
+    assert result.stop is StopReason.STOPPED_BY_USER and result.meta()["stop_reason"] == "stopped by user"
+    assert result.predictor is not None
+
+
+def test_progress_total_is_fit_size_and_equals_the_batches_keras_runs(small_mnist, tmp_path):
+    from mnist_gui.ml.training import fit_size
+
+    # 100 · 0.29 is 28.999… in floating point: int() gave 72 training images where Keras' own split took 71,
+    # so progress announced 2 batches of 71 while Keras ran 1. Training slices the split itself now.
+    data = small_mnist.limited(100)
+    assert fit_size(100, 0.29) == 71 and fit_size(60000, 0.2) == 48000 and fit_size(1500, 0.2) == 1200
+    cfg = TrainingConfig.preset_config("notebook").with_(epochs=2, batch_size=71, validation_split=0.29, steps_per_execution=1)
+
+    class Steps(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.totals: list[int] = []
+
+        def batch(self, epoch, step, steps, logs) -> None:
+            super().batch(epoch, step, steps, logs)
+            self.totals.append(steps)
+
+    rec = Steps()
+    result = run_training(cfg, data, tmp_path, rec)
+    assert set(rec.totals) == {1} and rec.batches == [(0, 1), (1, 1)], "one batch of 71 per epoch, announced as 1"
+    assert result.samples_per_second > 0 and any(line.startswith("1/1 - ") for line in rec.lines)
+
+
+def test_evaluate_untrained_is_the_runs_accuracy_before_training(small_mnist, tmp_path):
+    from mnist_gui.ml.training import evaluate_untrained
+
+    cfg = TrainingConfig.preset_config("notebook").with_(epochs=1, seed=5)
+    data = small_mnist.limited(400)
+    before = evaluate_untrained(cfg, data)
+    assert 0.0 <= before < 0.35
+    assert run_training(cfg, data, tmp_path).test_accuracy_before == pytest.approx(before)
+
+
+def test_cnn_preset_trains_a_cnn_whose_numpy_predictor_equals_keras(small_mnist, tmp_path):
+    from mnist_gui.ml.cnn import NumpyCnnPredictor
+    from mnist_gui.ml.inference import load_predictor
+    from mnist_gui.ml.runs import get_run
+
+    cfg = TrainingConfig.preset_config("cnn").with_(epochs=1, batch_size=64)
+    rec = Recorder()
+    result = run_training(cfg, small_mnist.limited(800), tmp_path, rec)
+    assert any("conv1 (Conv2D)" in line for line in rec.lines) and rec.lines[-1].startswith("Test accuracy: ")
+    assert isinstance(result.predictor, NumpyCnnPredictor)
+    x = small_mnist.x_test[:100] / 255.0
+    keras_out = result.model.predict(x, verbose=0)
+    assert np.abs(result.predictor.predict(x) - keras_out).max() < 1e-5
+    assert isinstance(load_predictor(result.model_path), NumpyCnnPredictor), "the sidecar is the CNN's"
+    model, pred = load_keras_model(result.model_path)
+    assert isinstance(pred, NumpyCnnPredictor) and np.abs(pred.predict(x) - keras_out).max() < 1e-5
+    assert read_metadata(result.model_path)["config"]["arch"] == "cnn" and get_run(result.run_id).arch == "cnn"
+
+
+def test_record_false_and_a_failed_run_leave_no_run_record(small_mnist, tmp_path):
+    from mnist_gui.ml.runs import list_runs
+
+    run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist.limited(300), tmp_path / "a", record=False)
+    with pytest.raises(ModelError, match="before any checkpoint"):
+        run_training(TrainingConfig.preset_config("notebook").with_(epochs=1, optimizer="sgd", learning_rate=10.0),
+                     small_mnist, tmp_path / "b")
+    assert list_runs() == ([], [])

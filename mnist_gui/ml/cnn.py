@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mnist_gui.errors import ConfigError, ModelError
+from mnist_gui.ml.model import NUM_CLASSES
 
 if TYPE_CHECKING:
     from mnist_gui.ml.model import Summary
 
 SIDE = 28
-NUM_CLASSES = 10
 FORMAT_VERSION = "1"
 BATCH_CHUNK = 256  # images per forward chunk: bounds the im2col buffers (~30 MB) on big batches
 # OpenBLAS runs a product of M·N·K multiply-adds on floor(MNK / 2**18) threads. For one drawn digit conv2 is
@@ -150,7 +150,7 @@ def build_cnn(seed: int | None = None, spec: CnnSpec = CNN_SPEC) -> Any:
 
 # --- numpy inference ----------------------------------------------------------------------------------
 @dataclass
-class _Op:
+class LayerOp:
     """One step of the forward pass. ``kind``: conv, pool, flatten, dense. ``act``: relu, linear, softmax."""
 
     kind: str
@@ -164,7 +164,10 @@ class _Op:
         return {"kind": self.kind, "name": self.name, "act": self.act, "size": self.size}
 
 
-def _conv(x: np.ndarray, op: _Op) -> np.ndarray:
+_Op = LayerOp  # the name before cnn_convert.py needed it (explain_conv.py imports it)
+
+
+def _conv(x: np.ndarray, op: LayerOp) -> np.ndarray:
     """A 'valid', stride-1 convolution: im2col plus one matrix product (in row blocks for small inputs)."""
     kh, kw, c, f = op.kernel.shape  # type: ignore[union-attr]
     n, h, w, _ = x.shape
@@ -215,13 +218,13 @@ class NumpyCnnPredictor:
 
     arch = "cnn"
 
-    def __init__(self, ops: list[_Op], name: str = "") -> None:
+    def __init__(self, ops: list[LayerOp], name: str = "") -> None:
         self.ops = self._validated(ops)
         self.name = name
         self.meta: dict[str, str] = {}
 
     @staticmethod
-    def _validated(ops: list[_Op]) -> list[_Op]:
+    def _validated(ops: list[LayerOp]) -> list[LayerOp]:
         shape: tuple[int, ...] = (SIDE, SIDE, 1)
         out = []
         for i, op in enumerate(ops):
@@ -239,7 +242,7 @@ class NumpyCnnPredictor:
                     raise ModelError(f"{where}: contains NaN or infinity")
                 k.setflags(write=False)
                 b.setflags(write=False)
-                op = _Op(op.kind, op.name, op.act, op.size, k, b)  # noqa: PLW2901 (the checked copy)
+                op = LayerOp(op.kind, op.name, op.act, op.size, k, b)  # noqa: PLW2901 (the checked copy)
                 shape = (shape[0] - k.shape[0] + 1, shape[1] - k.shape[1] + 1, k.shape[3]) if op.kind == "conv" else (k.shape[1],)
             elif op.kind == "pool":
                 if len(shape) != 3 or not 1 <= op.size <= min(shape[:2]):
@@ -342,7 +345,7 @@ class NumpyCnnPredictor:
                     raise ModelError(f"{p}: not the weights of a CNN")
                 ops = []
                 for d in json.loads(str(z["layers"])):
-                    op = _Op(str(d["kind"]), str(d["name"]), str(d["act"]), int(d["size"]))
+                    op = LayerOp(str(d["kind"]), str(d["name"]), str(d["act"]), int(d["size"]))
                     if op.kind in ("conv", "dense"):
                         op.kernel, op.bias = z[f"{op.name}_kernel"], z[f"{op.name}_bias"]
                     ops.append(op)
@@ -357,48 +360,10 @@ class NumpyCnnPredictor:
 
     @classmethod
     def from_keras(cls, model: object, name: str = "") -> NumpyCnnPredictor:
-        """Copy the weights of a Keras CNN made of Conv2D, BatchNormalization, ReLU, MaxPooling2D, Flatten and
-        Dense layers (Reshape to 28×28×1, Dropout and the input are skipped)."""
-        ops: list[_Op] = []
-        for layer in model.layers:  # type: ignore[attr-defined]
-            kind, cfg = type(layer).__name__, layer.get_config()
-            prev = ops[-1] if ops else None
-            act = cfg.get("activation", "linear")
-            if kind == "Conv2D":
-                if cfg.get("data_format", "channels_last") != "channels_last" or tuple(cfg["dilation_rate"]) != (1, 1) \
-                        or cfg.get("groups", 1) != 1 or tuple(cfg["strides"]) != (1, 1) or cfg["padding"] != "valid":
-                    raise ModelError(f"layer {layer.name}: only channels-last, 'valid', stride-1 convolutions are supported")
-                w = layer.get_weights()
-                bias = w[1] if cfg["use_bias"] else np.zeros(w[0].shape[-1], np.float32)
-                ops.append(_Op("conv", layer.name, act, 0, w[0], bias))
-            elif kind == "Dense":
-                w = layer.get_weights()
-                bias = w[1] if cfg["use_bias"] else np.zeros(w[0].shape[-1], np.float32)
-                ops.append(_Op("dense", layer.name, act, kernel=w[0], bias=bias))
-            elif kind == "BatchNormalization":
-                if prev is None or prev.kernel is None or prev.act != "linear" or cfg["axis"] not in (-1, [-1], 3, [3]):
-                    raise ModelError(f"layer {layer.name}: BatchNormalization must follow a linear Conv2D/Dense on the last axis")
-                scale = np.asarray(layer.moving_variance, np.float64) + cfg["epsilon"]
-                scale = (np.asarray(layer.gamma, np.float64) if cfg["scale"] else 1.0) / np.sqrt(scale)
-                shift = np.asarray(layer.beta, np.float64) if cfg["center"] else 0.0
-                prev.bias = ((prev.bias - np.asarray(layer.moving_mean, np.float64)) * scale + shift).astype(np.float32)
-                prev.kernel = (prev.kernel * scale).astype(np.float32)
-            elif kind in ("ReLU", "Activation") and prev is not None and prev.act == "linear" \
-                    and (kind == "Activation" and act == "relu" or kind == "ReLU" and not cfg.get("max_value") and not cfg.get("negative_slope")
-                         and not cfg.get("threshold")):
-                prev.act = "relu"
-            elif kind == "MaxPooling2D":
-                size, strides = tuple(cfg["pool_size"]), tuple(cfg["strides"] or cfg["pool_size"])
-                if len(set(size)) != 1 or strides != size or cfg["padding"] != "valid":
-                    raise ModelError(f"layer {layer.name}: only square, non-overlapping max-pooling is supported")
-                ops.append(_Op("pool", layer.name, size=int(size[0])))
-            elif kind == "Flatten":
-                ops.append(_Op("flatten", layer.name))
-            elif kind == "Reshape" and tuple(cfg["target_shape"]) != (SIDE, SIDE, 1) or kind not in ("Reshape", "Dropout", "InputLayer"):
-                raise ModelError(f"layer {layer.name} ({kind}) is not part of an MNIST CNN this app can run")
-        if ops and ops[-1].act != "softmax":
-            raise ModelError(f"the last layer's activation is {ops[-1].act!r}, expected 'softmax'")
-        return cls(ops, name=name)
+        """Copy the weights of a Keras CNN (see ``ml/cnn_convert.py`` for the layers it accepts)."""
+        from mnist_gui.ml.cnn_convert import ops_from_keras
+
+        return cls(ops_from_keras(model), name=name)
 
 
 def weights_arch(path: str | os.PathLike[str]) -> str:

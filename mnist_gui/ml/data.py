@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_gui.errors import DataError
+from mnist_gui.ml.model import NUM_CLASSES
 from mnist_gui.paths import resource_path
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,6 @@ IDX_NAMES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-NUM_CLASSES = 10
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import logging
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,9 @@ import numpy as np
 
 from mnist_gui.errors import ConfigError, ModelError
 from mnist_gui.ml.data import Mnist, one_hot, rescale
-from mnist_gui.ml.training import TrainingReporter, check_seed, configure_threads
+from mnist_gui.ml.config import check_seed
+from mnist_gui.ml.progress import StopReason, TrainingReporter, progress_callback
+from mnist_gui.ml.training import configure_threads
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +78,14 @@ class FinetuneResult:
     n_held: int
     model_path: Path
     seconds: float
-    stopped: bool
+    stop: StopReason
     history: dict[str, list[float]] = field(default_factory=dict)
-    model: Any = None
+    model: Any = None  # the fine-tuned Keras model (stays on the training thread)
+    predictor: Any = None  # its numpy predictor (NumpyPredictor or NumpyCnnPredictor)
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop.stopped
 
     def meta(self, base: str) -> dict[str, Any]:
         return {
@@ -157,8 +164,12 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
 
     mnist_before, mine_before = measure("Before")
 
+    from mnist_gui.ml.inference import is_cnn
+
+    # XLA on CPU makes the CNN's steps several times slower (see ml/cnn.py); the MLP keeps Keras' choice.
     model.compile(loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-                  optimizer=keras.optimizers.Adam(cfg.learning_rate), metrics=["accuracy"], steps_per_execution=8)
+                  optimizer=keras.optimizers.Adam(cfg.learning_rate), metrics=["accuracy"], steps_per_execution=8,
+                  jit_compile=False if is_cnn(model) else "auto")
 
     distort = None
     if cfg.augment:
@@ -173,37 +184,26 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     t0 = time.perf_counter()
 
-    class Progress(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            reporter.batch(self.epoch, min(batch + 1, self.steps), self.steps, {k: float(v) for k, v in (logs or {}).items()})
-            if stop_event.is_set():
-                self.model.stop_training = True
-
-    progress = Progress()
+    progress = progress_callback(reporter, stop_event, cfg.epochs, cfg.batch_layout(len(data.x_train))[2])
     for epoch in range(cfg.epochs):
         if stop_event.is_set():
             break
         x, y = mixed_epoch(data.x_train, data.y_train, tune_x, tune_y, cfg, rng, distort)
-        progress.epoch, progress.steps = epoch, len(x) // cfg.batch_size
-        reporter.message(f"Epoch {epoch + 1}/{cfg.epochs}")
-        te = time.perf_counter()
+        progress.epoch_base = epoch  # one fit per epoch (each with a fresh mix): the callback numbers them
         h = model.fit(x, one_hot(y), batch_size=cfg.batch_size, epochs=1, shuffle=False, callbacks=[progress], verbose=0)
         logs = {k: float(v[-1]) for k, v in h.history.items()}
         for k, values in history.items():
             values.append(logs.get(k, math.nan))
-        if not all(math.isfinite(v) for v in logs.values()):
+        if progress.reason is StopReason.DIVERGED or not all(math.isfinite(v) for v in logs.values()):
             raise ModelError("fine-tuning diverged (the loss became NaN/infinite); the active model is unchanged")
-        dt = time.perf_counter() - te
-        reporter.message(f"{progress.steps}/{progress.steps} - {dt:.1f}s - " + " - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        reporter.epoch(epoch, logs, dt)
     stopped = stop_event.is_set()
     seconds = time.perf_counter() - t0
     if not history["loss"]:
         raise ModelError("fine-tuning was stopped before its first epoch ended; the active model is unchanged")
 
     mnist_after, mine_after = measure("After")
-    save_model(model, out)
+    predictor = save_model(model, out)
     result = FinetuneResult(cfg, mine_before, mine_after, mnist_before, mnist_after, len(tune_x), len(held_x), out,
-                            seconds, stopped, history, model)
+                            seconds, StopReason.STOPPED_BY_USER if stopped else StopReason.COMPLETED, history, model, predictor)
     write_metadata(out, result.meta(str(base_model_path)))
     return result

@@ -1,7 +1,9 @@
-"""TensorFlow-free inference: a numpy forward pass over a copy of the MLP's weights (dropout off).
+"""TensorFlow-free inference: a numpy forward pass over a copy of a model's weights (dropout off).
 
-Every ``.keras`` the app writes gets a ``.weights.npz`` beside it (see ``model_io``), so a predictor
-loads in milliseconds without importing TensorFlow, and equals Keras' output within 1e-5.
+``NumpyPredictor`` runs the MLP, ``NumpyCnnPredictor`` (``ml/cnn.py``) the CNN; both ``.predict((N, 28, 28))
+→ (N, 10)``. Every ``.keras`` the app writes gets a ``.weights.npz`` beside it (see ``model_io``), so a
+predictor loads in milliseconds without importing TensorFlow, and equals Keras' output within 1e-5.
+``load_weights`` picks the class from the file's ``arch`` marker; ``predictor_from_keras`` from the layers.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from mnist_gui.errors import ModelError
-from mnist_gui.paths import default_model_path
+from mnist_gui.ml.cnn import NumpyCnnPredictor, weights_arch
+from mnist_gui.ml.model import NUM_CLASSES
+from mnist_gui.paths import PRETRAINED, default_model_path, pretrained_model_path
 
 log = logging.getLogger(__name__)
 
 INPUT_DIM = 784
-NUM_CLASSES = 10
+__all__ = ["NUM_CLASSES", "NumpyCnnPredictor", "NumpyPredictor", "Predictor", "load_default_predictor", "load_predictor",
+           "load_pretrained_predictor", "load_weights", "predictor_from_keras", "weights_path_for"]
 
 
 def weights_path_for(model_path: str | os.PathLike[str]) -> Path:
@@ -30,6 +35,8 @@ def weights_path_for(model_path: str | os.PathLike[str]) -> Path:
 
 class NumpyPredictor:
     """Dense-relu stack ending in softmax, evaluated with numpy. Thread-safe: weights are read-only."""
+
+    arch = "mlp"
 
     def __init__(self, kernels: list[np.ndarray], biases: list[np.ndarray], name: str = "") -> None:
         if not kernels or len(kernels) != len(biases):
@@ -121,13 +128,44 @@ class NumpyPredictor:
         return cls(kernels, biases, name=name)
 
 
-def load_predictor(model_path: str | os.PathLike[str]) -> NumpyPredictor:
+Predictor = NumpyPredictor | NumpyCnnPredictor  # either answers .predict((N, 28, 28)) -> (N, 10)
+
+
+def load_weights(path: str | os.PathLike[str]) -> Predictor:
+    """A ``.weights.npz`` as the predictor of its architecture (by its ``arch`` marker; the MLP's have none)."""
+    if weights_arch(path) == "cnn":
+        return NumpyCnnPredictor.load(path)
+    return NumpyPredictor.load(path)
+
+
+def is_cnn(model: object) -> bool:
+    """Whether a Keras model has convolutions (so ``NumpyCnnPredictor`` runs it)."""
+    return any(type(layer).__name__ == "Conv2D" for layer in getattr(model, "layers", []))
+
+
+def predictor_from_keras(model: object, name: str = "") -> Predictor:
+    """The numpy predictor of a Keras MLP or CNN (raises :class:`ModelError` for anything else)."""
+    if is_cnn(model):
+        return NumpyCnnPredictor.from_keras(model, name=name)
+    return NumpyPredictor.from_keras(model, name=name)
+
+
+def load_predictor(model_path: str | os.PathLike[str]) -> Predictor:
     """The numpy predictor for a ``.keras`` file the app wrote (from its ``.weights.npz`` sidecar)."""
-    return NumpyPredictor.load(weights_path_for(model_path))
+    return load_weights(weights_path_for(model_path))
+
+
+def load_pretrained_predictor(name: str) -> Predictor:
+    """A shipped model without TensorFlow: ``"mlp"`` (the default model) or ``"cnn"``. Raises :class:`ModelError`."""
+    if name not in PRETRAINED:
+        raise ModelError(f"no shipped model called {name!r} (choose from {', '.join(PRETRAINED)})")
+    predictor = load_predictor(pretrained_model_path(name))
+    predictor.name = "default" if name == "mlp" else name
+    return predictor
 
 
 def load_default_predictor() -> NumpyPredictor:
-    """Predictor for the pretrained model shipped in ``resources/``."""
-    predictor = load_predictor(default_model_path())
+    """Predictor for the pretrained model shipped in ``resources/`` (the MLP)."""
+    predictor = NumpyPredictor.load(weights_path_for(default_model_path()))
     predictor.name = "default"
     return predictor

@@ -5,7 +5,8 @@ the TensorFlow-free predictor, with the ``.keras`` file's sha256 so a stale copy
 ``NAME.json`` (hyperparameters, history, test accuracy, date, versions). Every write is atomic.
 Loading always uses ``safe_mode=True``: Lambda layers and custom objects are refused, never run.
 A model the app did not write gets its numpy weights derived in memory and cached under the user data
-folder (``cache/weights/<sha256>.weights.npz``), never written beside the user's file.
+folder (``cache/weights/<sha256>.weights.npz``), never written beside the user's file. Both architectures
+(the MLP and the CNN) use this layout; the ``.weights.npz`` says which it holds (``inference.load_weights``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 from mnist_gui.atomic import atomic_path, atomic_write_bytes
 from mnist_gui.errors import DataError, ModelError
-from mnist_gui.ml.inference import NumpyPredictor, weights_path_for
+from mnist_gui.ml.inference import Predictor, load_weights, predictor_from_keras, weights_path_for
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,43 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
-def save_model(model: Any, path: str | os.PathLike[str]) -> NumpyPredictor:
-    """Write ``model`` as ``.keras`` plus its numpy weights sidecar, each atomically."""
+def model_files(model_path: str | os.PathLike[str]) -> list[Path]:
+    """The files of one saved model: ``NAME.keras``, ``NAME.weights.npz`` and ``NAME.json`` (present or not)."""
+    p = Path(model_path)
+    return [p, weights_path_for(p), metadata_path_for(p)]
+
+
+def delete_model(model_path: str | os.PathLike[str]) -> list[Path]:
+    """Remove a ``.keras`` file and its sidecars; missing ones are fine. Returns the files removed.
+
+    Each file is first renamed to a hidden name in its folder (one atomic step, so no half-deleted model
+    keeps its name), then unlinked. A path that is not a regular file (a folder, a device) is refused.
+    """
+    p = Path(model_path)
+    if p.suffix != ".keras":
+        raise ModelError(f"{p}: not a .keras model file")
+    removed = []
+    for f in model_files(p):
+        if not os.path.lexists(f):
+            continue
+        if f.is_dir() or (f.exists() and not f.is_file()):
+            raise ModelError(f"cannot delete {f}: not a regular file")
+        trash = f.with_name(f".{f.name}.deleting-{os.getpid()}")
+        try:
+            os.replace(f, trash)
+            trash.unlink()
+        except OSError as exc:
+            raise ModelError(f"cannot delete {f}: {exc.strerror or exc}") from exc
+        removed.append(f)
+    return removed
+
+
+def save_model(model: Any, path: str | os.PathLike[str]) -> Predictor:
+    """Write ``model`` (MLP or CNN) as ``.keras`` plus its numpy weights sidecar, each atomically."""
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelError(f"{path}: model files must end in .keras")
-    predictor = NumpyPredictor.from_keras(model, name=path.name)
+    predictor = predictor_from_keras(model, name=path.name)
     target = path
     try:
         with atomic_path(path) as tmp:
@@ -62,22 +94,26 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> NumpyPredictor:
     return predictor
 
 
-def write_metadata(model_path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
-    import keras
+def versions() -> dict[str, str]:
+    """Versions of the app, Python, numpy, Keras and TensorFlow (the last two when loaded: always, after training)."""
+    import sys
+
     import numpy
 
     from mnist_gui import __version__
 
+    out = {"mnist_gui": __version__, "numpy": numpy.__version__, "python": platform.python_version()}
+    for name in ("keras", "tensorflow"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__version__", None):
+            out[name] = str(module.__version__)
+    return out
+
+
+def write_metadata(model_path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
     full = dict(meta)
     full.setdefault("saved_at", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-    full["versions"] = {"mnist_gui": __version__, "keras": keras.__version__, "numpy": numpy.__version__,
-                        "python": platform.python_version()}
-    try:
-        import tensorflow as tf
-
-        full["versions"]["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
+    full["versions"] = versions()
     try:
         atomic_write_bytes(metadata_path_for(model_path), json.dumps(full, indent=2).encode())
     except OSError as exc:
@@ -109,8 +145,8 @@ def copy_model(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None
             raise ModelError(f"cannot save {b}: {exc.strerror or exc}") from exc
 
 
-def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, NumpyPredictor]:
-    """Load a ``.keras`` file with ``safe_mode=True`` and check it is an MNIST MLP this app can run.
+def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, Predictor]:
+    """Load a ``.keras`` file with ``safe_mode=True`` and check it is an MNIST MLP or CNN this app can run.
 
     Returns the Keras model and a numpy predictor copied from its weights. Raises :class:`ModelError`.
     """
@@ -138,7 +174,7 @@ def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, NumpyPredictor]
     out_shape = tuple(model.output_shape[1:])
     if out_shape != (10,):
         raise ModelError(f"{p}: the model outputs {out_shape}; this app needs 10 class probabilities")
-    predictor = NumpyPredictor.from_keras(model, name=p.name)
+    predictor = predictor_from_keras(model, name=p.name)
     _check_sidecar(p, predictor)
     return model, predictor
 
@@ -205,7 +241,7 @@ def _cache_path(keras_sha256: str) -> Path:
 CACHE_KEEP = 32  # derived weights of ~3 MB each; older ones are rebuilt from their .keras when needed
 
 
-def _write_cache(predictor: NumpyPredictor, sha: str) -> None:
+def _write_cache(predictor: Predictor, sha: str) -> None:
     target = _cache_path(sha)
     try:
         predictor.save(target, keras_sha256=sha)
@@ -216,7 +252,7 @@ def _write_cache(predictor: NumpyPredictor, sha: str) -> None:
         log.warning("cannot cache the weights of this model in %s: %s", target, exc)
 
 
-def _check_sidecar(p: Path, predictor: NumpyPredictor) -> None:
+def _check_sidecar(p: Path, predictor: Predictor) -> None:
     """The ``.keras`` is the truth. A sidecar the app wrote that disagrees is rewritten (atomically); a model
     without one gets its weights cached under the user data folder, not written beside the user's file."""
     wp = weights_path_for(p)
@@ -226,8 +262,8 @@ def _check_sidecar(p: Path, predictor: NumpyPredictor) -> None:
             _write_cache(predictor, sha)
         return
     try:
-        side = NumpyPredictor.load(wp)
-        if all(a.shape == b.shape and (abs(a - b).max() < 1e-6) for a, b in zip(side.kernels + side.biases, predictor.kernels + predictor.biases)) \
+        side = load_weights(wp)
+        if type(side) is type(predictor) and all(a.shape == b.shape and (abs(a - b).max() < 1e-6) for a, b in zip(side.kernels + side.biases, predictor.kernels + predictor.biases)) \
                 and len(side.kernels) == len(predictor.kernels):
             return
     except ModelError:
@@ -240,7 +276,7 @@ def _check_sidecar(p: Path, predictor: NumpyPredictor) -> None:
         _write_cache(predictor, sha)
 
 
-def load_predictor_checked(path: str | os.PathLike[str]) -> NumpyPredictor:
+def load_predictor_checked(path: str | os.PathLike[str]) -> Predictor:
     """TensorFlow-free load of a model's numpy weights: its sidecar, else the cache, checked against the ``.keras`` by hash.
 
     Raises :class:`ModelError` when neither holds weights that belong to this ``.keras`` (``load_keras_model``
@@ -252,7 +288,7 @@ def load_predictor_checked(path: str | os.PathLike[str]) -> NumpyPredictor:
     problem = f"{p}: no numpy weights derived from it yet"
     if wp.is_file():
         try:
-            predictor = NumpyPredictor.load(wp)
+            predictor = load_weights(wp)
             want = predictor.meta.get("keras_sha256")
             if not want or want == sha:
                 return predictor
@@ -262,7 +298,7 @@ def load_predictor_checked(path: str | os.PathLike[str]) -> NumpyPredictor:
     cached = _cache_path(sha)
     if cached.is_file():
         try:
-            predictor = NumpyPredictor.load(cached)
+            predictor = load_weights(cached)
             predictor.name = p.name
             return predictor
         except ModelError as exc:  # a damaged cache entry: derive again
@@ -270,7 +306,7 @@ def load_predictor_checked(path: str | os.PathLike[str]) -> NumpyPredictor:
     raise ModelError(problem)
 
 
-def load_predictor_for(path: str | os.PathLike[str]) -> NumpyPredictor:
+def load_predictor_for(path: str | os.PathLike[str]) -> Predictor:
     """The numpy predictor of any ``.keras`` file: fast from a matching sidecar or the cache, else derived via Keras."""
     try:
         return load_predictor_checked(path)
