@@ -58,6 +58,12 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
         if not result.model_path.is_file():
             return _fail("training wrote no checkpoint")
         print(f"trained one epoch on 320 images: test accuracy {result.test_accuracy:.1%}", flush=True)
+        # The CNN preset: convolution kernels and its numpy predictor must be in the bundle too.
+        cnn = run_training(TrainingConfig.preset_config("cnn").with_(epochs=1, batch_size=64), data.limited(320),
+                           os.path.join(scratch, "cnn"))
+        if type(cnn.predictor).__name__ != "NumpyCnnPredictor":
+            return _fail("the CNN run gave no CNN predictor")
+        print(f"trained one CNN epoch on 320 images: test accuracy {cnn.test_accuracy:.1%}", flush=True)
 
         from mnist_gui.ml.finetune import FinetuneConfig, run_finetune
 
