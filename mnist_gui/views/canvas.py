@@ -1,12 +1,18 @@
-"""The drawing canvas: antialiased round strokes kept as vectors, eraser, undo/redo, an image layer.
+"""The drawing canvas: antialiased round strokes kept as vectors, eraser, undo/redo, an image layer, and the
+digits of a number (boxes with their answers drawn over the ink).
 
-Strokes are stored in canvas-relative coordinates (0-1), so the drawing scales with the window and is
-re-rendered at a fixed resolution for the model (``render_array``), then MNIST-normalised (``to_mnist``).
+The canvas fills its pane. Strokes are stored in *square units*: 1 is the side of the centred square (the
+shorter side of the widget) and (0, 0) its top-left corner, so a digit drawn in the middle stays there when
+the window is resized, stored 0-1 strokes (My digits) come back in the middle, and ink left or right of the
+square (x < 0 or x > 1) still counts. The model side renders the whole widget at ``RENDER_SIZE`` pixels per
+unit (``render_array``) and normalises it as MNIST was (``to_mnist``), or splits it into digits first
+(``digit_inputs`` / ``to_mnist_digits``, via :mod:`mnist_gui.ml.segment`).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,17 +21,27 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from mnist_gui.ml.preprocess import normalize_digit
+from mnist_gui.ml.segment import crop_groups, segment_ink, segment_strokes
+from mnist_gui.views.draw.items import CanvasDigit, Overlay, Shifted
 
 log = logging.getLogger(__name__)
 
-RENDER_SIZE = 168  # model-side raster: 6x MNIST, plenty for a 20x20 box, and fast
+RENDER_SIZE = 168  # model-side raster: 6x MNIST per square side, plenty for a 20x20 box, and fast
+TAG_H = 20  # height in px of a group's answer tag above its box (clicking it selects the group)
 
 
-@dataclass
+@dataclass(eq=False)
 class Stroke:
-    width: float  # fraction of the canvas side
+    width: float  # fraction of the square's side
     eraser: bool = False
     points: list[QPointF] = field(default_factory=list)
+    _arr: np.ndarray | None = field(default=None, repr=False)  # cached (K, 2) copy of a finished stroke
+
+    def array(self) -> np.ndarray:
+        """The points as a (K, 2) float array (cached: finished strokes never change)."""
+        if self._arr is None or len(self._arr) != len(self.points):
+            self._arr = np.array([(q.x(), q.y()) for q in self.points], dtype=np.float64).reshape(-1, 2)
+        return self._arr
 
 
 def _array_to_qimage(a: np.ndarray) -> QImage:
@@ -36,9 +52,11 @@ def _array_to_qimage(a: np.ndarray) -> QImage:
 
 
 class DrawCanvas(QWidget):
-    """Square drawing area; left button draws. ``changed`` fires on every edit."""
+    """Drawing area filling its pane; the left button draws anywhere. ``changed`` fires on every edit;
+    ``groupClicked(i)`` when a digit's tag is clicked (or its box right-clicked)."""
 
     changed = Signal()
+    groupClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,27 +68,35 @@ class DrawCanvas(QWidget):
         # Clicking or drawing gives it the keyboard focus (and Tab reaches it): the Draw tab's keys then
         # never stay with the tab bar or a button clicked earlier.
         self.setFocusPolicy(Qt.StrongFocus)
-        self.setToolTip("Draw a digit with the left mouse button")
+        self.setToolTip("Draw a digit — or a whole number, digits side by side — with the left mouse button")
         self.strokes: list[Stroke] = []
-        self._undo: list[tuple[tuple[Stroke, ...], QImage | None]] = []
-        self._redo: list[tuple[tuple[Stroke, ...], QImage | None]] = []
+        self._undo: list[tuple[tuple[Stroke, ...], QImage | None, np.ndarray | None]] = []
+        self._redo: list[tuple[tuple[Stroke, ...], QImage | None, np.ndarray | None]] = []
         self._current: Stroke | None = None
         self.brush_width = 0.06  # fraction of the side: ~MNIST's stroke width relative to its box
         self.eraser = False
         self._image: QImage | None = None  # an opened file or an MNIST digit, under the strokes
+        self._image_ink: np.ndarray | None = None  # the same as an array, split into digits at full resolution
         self._dark = False
+        self.overlay: list[Overlay] = []
+        # the model-side raster of the finished strokes, kept between renders (see render_array)
+        self._cache_img: QImage | None = None
+        self._cache_key: tuple[int, ...] = ()
+        self._cache_strokes: tuple[Stroke, ...] = ()
+        self._cache_src: QImage | None = None  # the image layer the cache was painted with
+        self._last_crops: list[tuple[np.ndarray, np.ndarray]] = []  # (crop, its model input) of the last split
 
     # --- public API -------------------------------------------------------------------------------
-    def _snapshot(self) -> tuple[tuple[Stroke, ...], QImage | None]:
-        return tuple(self.strokes), self._image
+    def _snapshot(self) -> tuple[tuple[Stroke, ...], QImage | None, np.ndarray | None]:
+        return tuple(self.strokes), self._image, self._image_ink
 
     def _push_undo(self) -> None:
         """Remember the current state before an edit (each stroke, clear or image is one undo step)."""
         self._undo.append(self._snapshot())
         self._redo.clear()
 
-    def _restore(self, state: tuple[tuple[Stroke, ...], QImage | None]) -> None:
-        self.strokes, self._image = list(state[0]), state[1]
+    def _restore(self, state: tuple[tuple[Stroke, ...], QImage | None, np.ndarray | None]) -> None:
+        self.strokes, self._image, self._image_ink = list(state[0]), state[1], state[2]
         self.update()
         self.changed.emit()
 
@@ -78,7 +104,7 @@ class DrawCanvas(QWidget):
         if self.is_empty():
             return
         self._push_undo()
-        self._restore(((), None))
+        self._restore(((), None, None))
 
     def is_empty(self) -> bool:
         return not self.strokes and self._image is None
@@ -102,35 +128,121 @@ class DrawCanvas(QWidget):
     def set_image(self, ink: np.ndarray) -> None:
         """Show a 2-D ink array (any size, ink = 1) as the drawing, replacing what was there."""
         self._push_undo()
-        self._restore(((), _array_to_qimage(ink)))
+        a = np.clip(np.asarray(ink, dtype=np.float32), 0, 1)
+        self._restore(((), _array_to_qimage(a), a))
 
     def set_strokes(self, strokes: list[Stroke]) -> None:
         """Replace the drawing with these strokes (e.g. a saved digit brought back), as one undo step."""
         self._push_undo()
-        self._restore((tuple(strokes), None))
+        self._restore((tuple(strokes), None, None))
+
+    def set_overlay(self, overlay: list[Overlay]) -> None:
+        self.overlay = overlay
+        self.update()
+
+    def raster_frame(self, size: int = RENDER_SIZE) -> tuple[int, int, int, int]:
+        """(kx, ky, width, height) in pixels of the whole-widget raster at ``size`` px per square side: the
+        square's top-left sits at the integer pixel (kx, ky), so a digit rasterises as it did on the square."""
+        s = self._side()
+        kx = math.ceil((self.width() - s) / 2 / s * size) if s > 0 else 0
+        ky = math.ceil((self.height() - s) / 2 / s * size) if s > 0 else 0
+        return kx, ky, size + 2 * kx, size + 2 * ky
 
     def render_array(self, size: int = RENDER_SIZE) -> np.ndarray:
-        """The drawing rasterised at ``size``×``size``: float32, ink = 1 on 0."""
-        img = QImage(size, size, QImage.Format_Grayscale8)
-        img.fill(0)
+        """The whole drawing rasterised at ``size`` px per square side: float32, ink = 1 on 0.
+
+        Finished strokes are painted once into a cached raster (in drawing order, as a full repaint would
+        paint them, so the pixels are the same); each call paints only the strokes added since, so a number
+        of many strokes costs what its last stroke costs."""
+        kx, ky, w, h = self.raster_frame(size)
+        key = (size, kx, ky, w, h)
+        done = self._cache_strokes
+        if (self._cache_img is None or self._cache_key != key or self._cache_src is not self._image or len(done) > len(self.strokes)
+                or any(a is not b for a, b in zip(done, self.strokes))):
+            self._cache_img = QImage(w, h, QImage.Format_Grayscale8)
+            self._cache_img.fill(0)
+            self._cache_key, self._cache_src, self._cache_strokes, done = key, self._image, (), ()
+            self._paint_raster(self._cache_img, kx, ky, size, image=True, strokes=[])
+        if len(done) < len(self.strokes):
+            self._paint_raster(self._cache_img, kx, ky, size, image=False, strokes=self.strokes[len(done):])
+            self._cache_strokes = tuple(self.strokes)
+        img = self._cache_img
+        if self._current is not None:
+            img = img.copy()
+            self._paint_raster(img, kx, ky, size, image=False, strokes=[self._current])
+        bits = img.constBits()
+        arr = np.frombuffer(bits, dtype=np.uint8, count=img.bytesPerLine() * h).reshape(h, img.bytesPerLine())[:, :w]
+        return arr.astype(np.float32) / 255.0
+
+    def _paint_raster(self, img: QImage, kx: int, ky: int, size: int, *, image: bool, strokes: list[Stroke]) -> None:
         p = QPainter(img)
         p.setRenderHint(QPainter.Antialiasing)
         p.setRenderHint(QPainter.SmoothPixmapTransform)
-        self._paint_content(p, float(size), QColor(255, 255, 255), QColor(0, 0, 0))
+        p.translate(kx, ky)
+        self._paint_content(p, float(size), QColor(255, 255, 255), QColor(0, 0, 0), image=image, strokes=strokes)
         p.end()
-        bits = img.constBits()
-        arr = np.frombuffer(bits, dtype=np.uint8, count=img.bytesPerLine() * size).reshape(size, img.bytesPerLine())[:, :size]
-        return arr.astype(np.float32) / 255.0
 
     def to_mnist(self) -> np.ndarray:
-        """``(28, 28)`` float32 in [0, 1], ink = 1, normalised as MNIST was."""
+        """``(28, 28)`` float32 in [0, 1], ink = 1: all the ink as one digit, normalised as MNIST was."""
         return normalize_digit(self.render_array())
+
+    def to_mnist_digits(self) -> list[np.ndarray]:
+        """One ``(28, 28)`` float32 in [0, 1] (ink = 1) per digit, in reading order; ``[]`` when blank."""
+        return [d.x for d in self.digit_inputs()]
+
+    def digit_inputs(self, raster: np.ndarray | None = None) -> list[CanvasDigit]:
+        """The digits of the drawing, left to right, with their boxes and model inputs. ``raster`` is
+        ``render_array()`` when the caller has it already."""
+        if self.is_empty() and self._current is None:
+            return []
+        kx, ky, w, h = self.raster_frame()
+        if not self.strokes and self._current is None and self._image_ink is not None:
+            return self._image_digits()
+        raster = self.render_array() if raster is None else raster
+        if self._image is not None:  # strokes over an image: split the ink as an image is split
+            out = []
+            for d in segment_ink(raster):
+                left, top, right, bottom = d.box
+                box = ((left - kx) / RENDER_SIZE, (top - ky) / RENDER_SIZE, (right - kx) / RENDER_SIZE, (bottom - ky) / RENDER_SIZE)
+                out.append(CanvasDigit(box, normalize_digit(d.crop), d.split, d.looks_like_two))
+            return out
+        sx, sy = kx / RENDER_SIZE, ky / RENDER_SIZE
+        shift = np.array([sx, sy])
+        shifted = [Shifted(s.array() + shift, s.width, s.eraser) for s in self._all_strokes()]
+        size = (w / RENDER_SIZE, h / RENDER_SIZE)
+        groups = segment_strokes(shifted, size)
+        crops = crop_groups(raster, groups, size)
+        xs = [self._normalized(c) for c in crops]
+        self._last_crops = list(zip(crops, xs))
+        return [CanvasDigit((g.box[0] - sx, g.box[1] - sy, g.box[2] - sx, g.box[3] - sy), x, g.split, g.looks_like_two, g.strokes)
+                for g, x in zip(groups, xs)]
+
+    def _normalized(self, crop: np.ndarray) -> np.ndarray:
+        """``normalize_digit(crop)``, reused from the last update when the same pixels come again: while a
+        number is drawn only the digit under the pen changes, so one digit is normalised per update, not five."""
+        for old, x in self._last_crops:
+            if old.shape == crop.shape and np.array_equal(old, crop):
+                return x
+        return normalize_digit(crop)
+
+    def _image_digits(self) -> list[CanvasDigit]:
+        """An opened image alone: split at its own resolution, boxes mapped to where it is shown."""
+        ink = self._image_ink
+        assert ink is not None
+        h, w = ink.shape
+        scale = 1.0 / max(w, h)
+        ox, oy = (1 - w * scale) / 2, (1 - h * scale) / 2
+        return [CanvasDigit((ox + d.box[0] * scale, oy + d.box[1] * scale, ox + d.box[2] * scale, oy + d.box[3] * scale),
+                            normalize_digit(d.crop), d.split, d.looks_like_two) for d in segment_ink(ink)]
 
     def set_dark(self, dark: bool) -> None:
         self._dark = dark
         self.update()
 
     # --- internals --------------------------------------------------------------------------------
+    def _all_strokes(self) -> list[Stroke]:
+        return self.strokes + ([self._current] if self._current is not None else [])
+
     def _side(self) -> float:
         return float(min(self.width(), self.height()))
 
@@ -142,8 +254,28 @@ class DrawCanvas(QWidget):
         o, s = self._origin(), self._side()
         return QPointF((pos.x() - o.x()) / s, (pos.y() - o.y()) / s)
 
-    def _paint_content(self, p: QPainter, side: float, ink: QColor, paper: QColor) -> None:
-        if self._image is not None:
+    def _box_rect(self, box: tuple[float, float, float, float]) -> QRectF:
+        """A box in square units as widget pixels."""
+        o, s = self._origin(), self._side()
+        return QRectF(o.x() + box[0] * s, o.y() + box[1] * s, (box[2] - box[0]) * s, (box[3] - box[1]) * s)
+
+    def _tag_rects(self) -> list[QRectF]:
+        """Each group's answer tag: above its box, or below it when that would cover the previous tag
+        (narrow digits such as 1s side by side) or leave the widget."""
+        fm = self.fontMetrics()
+        rects: list[QRectF] = []
+        for ov in self.overlay:
+            r = self._box_rect(ov.box).adjusted(-4, -4, 4, 4)
+            tag = QRectF(r.left(), r.top() - TAG_H, fm.horizontalAdvance(ov.text) + 12, TAG_H)
+            if tag.top() < 0 or (rects and tag.intersects(rects[-1])):
+                tag.moveTop(r.bottom())
+            rects.append(tag)
+        return rects
+
+    def _paint_content(self, p: QPainter, side: float, ink: QColor, paper: QColor, *, image: bool = True,
+                       strokes: list[Stroke] | None = None) -> None:
+        """The image layer (with ``image``) and ``strokes`` (default: all, and the one being drawn)."""
+        if image and self._image is not None:
             w, h = self._image.width(), self._image.height()
             scale = side / max(w, h)
             target = QRectF((side - w * scale) / 2, (side - h * scale) / 2, w * scale, h * scale)
@@ -153,7 +285,7 @@ class DrawCanvas(QWidget):
                 p.drawImage(target, shown)
             else:
                 p.drawImage(target, self._image)
-        for stroke in self.strokes + ([self._current] if self._current else []):
+        for stroke in self._all_strokes() if strokes is None else strokes:
             pen = QPen(paper if stroke.eraser else ink, stroke.width * side, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
             p.setPen(pen)
             pts = stroke.points
@@ -167,35 +299,68 @@ class DrawCanvas(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        pal = self.palette()
-        p.fillRect(self.rect(), pal.window())
         paper = QColor(24, 25, 28) if self._dark else QColor(255, 255, 255)
         ink = QColor(240, 240, 240) if self._dark else QColor(20, 20, 20)
+        p.fillRect(self.rect(), paper)
         side = self._side()
-        p.translate(self._origin())
-        p.fillRect(QRectF(0, 0, side, side), paper)
-        # faint guide: MNIST's 20x20 box inside 28x28
-        guide = QColor(ink)
-        guide.setAlpha(40)
-        p.setPen(QPen(guide, 1, Qt.DashLine))
-        m = side * 4 / 28
-        p.drawRect(QRectF(m, m, side - 2 * m, side - 2 * m))
+        o = self._origin()
+        if not self.overlay:  # faint guide for one digit: MNIST's 20x20 box inside 28x28, in the middle
+            guide = QColor(ink)
+            guide.setAlpha(40)
+            p.setPen(QPen(guide, 1, Qt.DashLine))
+            m = side * 4 / 28
+            p.drawRect(QRectF(o.x() + m, o.y() + m, side - 2 * m, side - 2 * m))
         p.setRenderHint(QPainter.Antialiasing)
         p.setRenderHint(QPainter.SmoothPixmapTransform)
-        p.setClipRect(QRectF(0, 0, side, side))
+        p.save()
+        p.translate(o)
         self._paint_content(p, side, ink, paper)
+        p.restore()
         if self.is_empty() and self._current is None:
             hint = QColor(ink)
             hint.setAlpha(110)
             p.setPen(hint)
-            p.drawText(QRectF(0, 0, side, side), Qt.AlignCenter, "Draw a digit here")
+            p.drawText(QRectF(self.rect()), Qt.AlignCenter, "Draw a digit here — or a whole number, side by side")
+        self._paint_overlay(p)
         p.end()
 
+    def _paint_overlay(self, p: QPainter) -> None:
+        if self._current is not None:
+            return  # boxes would lag behind the pen; they come back on release
+        for ov, tag in zip(self.overlay, self._tag_rects()):
+            color = QColor(201, 138, 0) if ov.low else QColor(42, 130, 218)
+            color.setAlpha(255 if ov.selected else 150)
+            p.setPen(QPen(color, 2.5 if ov.selected else 1.2, Qt.SolidLine if ov.selected else Qt.DashLine))
+            p.setBrush(Qt.NoBrush)
+            p.drawRoundedRect(self._box_rect(ov.box).adjusted(-4, -4, 4, 4), 4, 4)
+            p.setPen(Qt.NoPen)
+            p.setBrush(color)
+            p.drawRoundedRect(tag, 3, 3)
+            p.setPen(QColor(255, 255, 255))
+            p.drawText(tag, Qt.AlignCenter, ov.text)
+
+    def _overlay_at(self, pos: QPointF, boxes: bool) -> int:
+        """Index of the group whose tag (or, with ``boxes``, box) is at ``pos``; -1 when none."""
+        for i, (ov, tag) in enumerate(zip(self.overlay, self._tag_rects())):
+            if tag.contains(pos) or (boxes and self._box_rect(ov.box).adjusted(-4, -4, 4, 4).contains(pos)):
+                return i
+        return -1
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if event.button() == Qt.RightButton:
+            i = self._overlay_at(pos, boxes=True)
+            if i >= 0:
+                self.groupClicked.emit(i)
+            return
         if event.button() != Qt.LeftButton:
             return
+        i = self._overlay_at(pos, boxes=False) if len(self.overlay) > 1 else -1
+        if i >= 0:  # a click on a digit's tag selects it instead of drawing
+            self.groupClicked.emit(i)
+            return
         self._current = Stroke(width=self.brush_width * (2.0 if self.eraser else 1.0), eraser=self.eraser,
-                               points=[self._to_rel(event.position())])
+                               points=[self._to_rel(pos)])
         self.update()
         self.changed.emit()
 
@@ -218,4 +383,4 @@ class DrawCanvas(QWidget):
         self.changed.emit()
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 420)
+        return QSize(560, 420)

@@ -1,5 +1,9 @@
-"""The Draw tab: canvas, tools, live prediction (throttled ~30 Hz), the model-input view, and "teach":
-label the drawing with a digit key to add it to My digits."""
+"""The Draw tab: canvas, tools, live prediction of a digit or a whole number (throttled ~30 Hz), both
+architectures' answers, the model-input view, and "teach": label the drawing (a digit key, or the whole
+number typed) to add it to My digits.
+
+Prediction is numpy only (never Keras ``predict``): every digit of the drawing in one batch per update.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,27 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from mnist_gui.errors import UserError
 from mnist_gui.ml.my_digits import PenStroke
-from mnist_gui.ml.preprocess import center_by_mass, fit_box
-from mnist_gui.views.canvas import DrawCanvas, Stroke
-from mnist_gui.views.state import AppState
+from mnist_gui.ml.preprocess import bounding_box, fit_box
+from mnist_gui.views.canvas import RENDER_SIZE, DrawCanvas, Stroke
+from mnist_gui.views.draw.items import CanvasDigit, Overlay
+from mnist_gui.views.draw.answer_panel import AnswerPanel, Reading
+from mnist_gui.views.draw.teach_row import TeachRow
+from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.theme import is_dark
-from mnist_gui.views.widgets import LOW_CONFIDENCE, ImageTile, ProbabilityBars
+from mnist_gui.views.widgets import LOW_CONFIDENCE, ImageTile
 
 log = logging.getLogger(__name__)
 
 PREDICT_INTERVAL_MS = 33  # ~30 Hz while drawing
 MIN_INK_FRACTION = 0.04  # a mark smaller than this share of the canvas is "too small to read"
+TEACH_BOX = 0.8  # a digit of a number is stored centred in the unit square, at most this large
 
 
 def _keys(standard: QKeySequence.StandardKey | None, *extra: str) -> list[QKeySequence]:
@@ -37,19 +45,51 @@ def _keys(standard: QKeySequence.StandardKey | None, *extra: str) -> list[QKeySe
     return seqs
 
 
+def _arch_name(model: ActiveModel | None) -> str:
+    return str(getattr(model.predictor, "arch", "mlp")).upper() if model is not None else ""
+
+
+def _pen_strokes(strokes: list[Stroke], box: tuple[float, float, float, float] | None) -> tuple[PenStroke, ...]:
+    """Strokes as stored in My digits; with ``box`` (a digit of a number) moved to the middle of the unit
+    square and shrunk to fit, so the digit comes back editable where a single digit is drawn."""
+    if box is None:
+        return tuple(PenStroke(s.array().astype(np.float32), s.width, s.eraser) for s in strokes)
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    k = min(1.0, TEACH_BOX / max(box[2] - box[0], box[3] - box[1], 1e-6))
+    return tuple(PenStroke(((s.array() - (cx, cy)) * k + 0.5).astype(np.float32), s.width * k, s.eraser) for s in strokes)
+
+
+def _around_ink(raw: np.ndarray) -> np.ndarray:
+    """The part of the wide canvas raster holding ink, squared with a margin, for the "drawing" tile."""
+    bbox = bounding_box(raw)
+    if bbox is None:
+        return raw
+    top, bottom, left, right = bbox
+    side = max(bottom - top, right - left, RENDER_SIZE // 2) + RENDER_SIZE // 8
+    cy, cx = (top + bottom) // 2, (left + right) // 2
+    out = np.zeros((side, side), np.float32)
+    r0, c0 = cy - side // 2, cx - side // 2
+    src = raw[max(r0, 0) : r0 + side, max(c0, 0) : c0 + side]
+    out[max(-r0, 0) : max(-r0, 0) + src.shape[0], max(-c0, 0) : max(-c0, 0) + src.shape[1]] = src
+    return out
+
+
 class DrawTab(QWidget):
-    predicted = Signal(int, float)  # digit, confidence (tests and status)
-    message = Signal(str)  # for the status bar
+    predicted = Signal(int, float)  # the selected digit and its confidence (tests and status)
 
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.true_label = -1
-        self.last_probs: np.ndarray | None = None
+        self.last_probs: np.ndarray | None = None  # the selected digit's probabilities
         self.last_latency_ms = 0.0
+        self.digits: list[CanvasDigit] = []
+        self.reading: Reading | None = None
+        self.selected = 0
 
         self.canvas = DrawCanvas()
         self.canvas.changed.connect(self._on_canvas_changed)
+        self.canvas.groupClicked.connect(self.select_digit)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(PREDICT_INTERVAL_MS)
@@ -86,47 +126,21 @@ class DrawTab(QWidget):
         tools.addStretch(1)
         tools.addWidget(self.random_btn)
 
-        # teach: "this is a 7" adds the drawing to My digits
-        teach_box = QGroupBox("Teach it your handwriting")
-        teach = QHBoxLayout(teach_box)
-        teach.addWidget(QLabel("This is a"))
-        self.teach_btns: list[QToolButton] = []
-        for d in range(10):
-            b = QToolButton(text=str(d))
-            b.setMinimumWidth(28)
-            b.clicked.connect(lambda checked=False, d=d: self.add_to_my_digits(d))
-            teach.addWidget(b)
-            self.teach_btns.append(b)
-        teach.addStretch(1)
-        self.my_count_label = QLabel("")
-        teach.addWidget(self.my_count_label)
+        self.teach = TeachRow()
+        self.teach.digitChosen.connect(self.add_to_my_digits)
+        self.teach.numberEntered.connect(self.add_number_to_my_digits)
+        self.teach_btns = self.teach.teach_btns
+        self.my_count_label = self.teach.my_count_label
 
         left = QVBoxLayout()
         left.addWidget(self.canvas, 1)
         left.addLayout(tools)
-        left.addWidget(teach_box)
+        left.addWidget(self.teach)
 
-        # prediction panel
-        self.digit_label = QLabel("–")
-        f = QFont(self.font())
-        f.setPointSize(64)
-        f.setBold(True)
-        self.digit_label.setFont(f)
-        self.digit_label.setAlignment(Qt.AlignCenter)
-        self.digit_label.setMinimumWidth(120)
-        self.conf_label = QLabel("Draw a digit to see what the network reads")
-        self.conf_label.setAlignment(Qt.AlignCenter)
-        self.conf_label.setWordWrap(True)
-        self.truth_label = QLabel("")
-        self.truth_label.setAlignment(Qt.AlignCenter)
-        self.bars = ProbabilityBars()
-
-        pred_box = QGroupBox("Prediction")
-        pv = QVBoxLayout(pred_box)
-        pv.addWidget(self.digit_label)
-        pv.addWidget(self.conf_label)
-        pv.addWidget(self.truth_label)
-        pv.addWidget(self.bars, 1)
+        self.answer = AnswerPanel()
+        self.answer.digitClicked.connect(self.select_digit)
+        self.digit_label, self.conf_label, self.truth_label, self.bars = (
+            self.answer.digit_label, self.answer.conf_label, self.answer.truth_label, self.answer.bars)
 
         self.raw_tile, self.box_tile, self.input_tile = ImageTile("Your drawing"), ImageTile("Cropped and fitted into 20×20"), ImageTile("The 28×28 the model sees")
         io_box = QGroupBox("What the model sees")
@@ -144,7 +158,7 @@ class DrawTab(QWidget):
                 iv.addWidget(arrow)
 
         right = QVBoxLayout()
-        right.addWidget(pred_box, 1)
+        right.addWidget(self.answer, 1)
         right.addWidget(io_box)
 
         # The content scrolls when the window is smaller than it (a 1024×600 screen) instead of forcing a
@@ -160,15 +174,15 @@ class DrawTab(QWidget):
         outer.addWidget(scroll)
 
         # One shortcut per action with all its keys: README's plus the platform's own. Two shortcuts on one key
-        # are ambiguous and neither fires (QKeySequence.Redo alone was Ctrl+Y, the same as "Ctrl+Y" beside it,
-        # and Ctrl+Shift+Z was not bound at all).
+        # are ambiguous and neither fires. The number field takes digit keys itself (a line edit overrides
+        # shortcuts for the keys it types).
         for keys, slot in ((_keys(QKeySequence.Undo, "Ctrl+Z"), self.canvas.undo),
                            (_keys(QKeySequence.Redo, "Ctrl+Shift+Z", "Ctrl+Y"), self.canvas.redo),
                            (_keys(QKeySequence.Delete, "Del", "Backspace"), self.clear), (_keys(None, "R"), self.random_test_digit),
                            (_keys(None, "P"), self.pen_btn.click), (_keys(None, "E"), self.eraser_btn.click),
                            (_keys(None, "["), lambda: self.brush.setValue(self.brush.value() - 1)),
                            (_keys(None, "]"), lambda: self.brush.setValue(self.brush.value() + 1)),
-                           *((_keys(None, str(d)), lambda d=d: self.add_to_my_digits(d)) for d in range(10))):
+                           *((_keys(None, str(d)), lambda d=d: self._digit_key(d)) for d in range(10))):
             # Window context on this tab: active whenever the Draw tab is shown (Qt ignores shortcuts of hidden
             # widgets), wherever the focus is — the tab bar at start-up, a tool button after a click.
             sc = QShortcut(self)
@@ -177,6 +191,7 @@ class DrawTab(QWidget):
             sc.activated.connect(slot)
 
         state.modelChanged.connect(self.update_prediction)
+        state.compareModelChanged.connect(self.update_prediction)
         state.sendToCanvas.connect(self.show_digit)
         state.sendStrokesToCanvas.connect(self.show_strokes)
         state.myDigitsChanged.connect(self._update_my_count)
@@ -187,6 +202,9 @@ class DrawTab(QWidget):
         super().showEvent(event)
         if not event.spontaneous():  # shown as the current tab (not un-minimised): keys go to the canvas
             self.canvas.setFocus(Qt.OtherFocusReason)
+
+    def _status(self, text: str) -> None:
+        self.state.show_status(text)
 
     # --- actions ------------------------------------------------------------------------------------
     def clear(self) -> None:
@@ -201,7 +219,8 @@ class DrawTab(QWidget):
         self.show_digit(data.x_test[i], int(data.y_test[i]))
 
     def show_digit(self, image: np.ndarray, label: int = -1) -> None:
-        """Put an image (uint8 0-255 or float 0-1, ink bright) on the canvas; ``label`` is its truth."""
+        """Put an image (uint8 0-255 or float 0-1, ink bright) on the canvas; ``label`` is its truth.
+        An image of a number (an opened photo of "1984") is split into its digits."""
         a = np.asarray(image, dtype=np.float32)
         if a.max() > 1.0:
             a = a / 255.0
@@ -209,43 +228,78 @@ class DrawTab(QWidget):
         self.true_label = label  # after set_image: its change signal resets nothing here
         self.update_prediction()
 
-    def add_to_my_digits(self, label: int) -> bool:
-        """Store the drawing (strokes + the normalised 28×28 the model sees) in My digits as ``label``."""
-        x = self.canvas.to_mnist()
-        if not x.any():  # normalize_digit gives all zeros for a blank canvas
-            self.message.emit("Nothing to add: draw a digit first, then press its number key")
-            return False
-        strokes = tuple(PenStroke(np.array([(q.x(), q.y()) for q in s.points], np.float32), s.width, s.eraser)
-                        for s in self.canvas.strokes)
-        coll = self.state.my_digits
-        try:
-            coll.add(x, label, strokes)
-        except (UserError, OSError) as exc:
-            win = self.window()
-            if hasattr(win, "error"):
-                win.error("The digit could not be saved", f"{getattr(exc, 'strerror', None) or exc}\n\nYour drawing is still on the canvas.")
-            return False
-        self.state.myDigitsChanged.emit()
-        n_label = int((coll.y == label).sum())
-        self.message.emit(f"Added as {label} — My digits: {len(coll)} ({n_label} × {label}). Undo (Ctrl+Z) brings the drawing back.")
-        self.clear()  # ready for the next one; undoable
-        return True
-
-    def _update_my_count(self) -> None:
-        coll = self.state.my_digits
-        counts = np.bincount(coll.y, minlength=10) if len(coll) else np.zeros(10, int)
-        self.my_count_label.setText(f"My digits: {len(coll)}")
-        self.my_count_label.setToolTip("Per digit: " + ", ".join(f"{d}: {int(c)}" for d, c in enumerate(counts)) +
-                                       "\nBrowse them in the Dataset tab; fine-tune on them in the Train tab.")
-        for d, b in enumerate(self.teach_btns):
-            b.setToolTip(f"Add this drawing to My digits as a {d} (key {d}) — {int(counts[d])} so far")
-
     def show_strokes(self, strokes: tuple[PenStroke, ...], label: int = -1) -> None:
         """Put saved pen strokes back on the canvas, editable, with ``label`` as the truth."""
         self.canvas.set_strokes([Stroke(width=s.width, eraser=s.eraser, points=[QPointF(float(x), float(y)) for x, y in s.points])
                                  for s in strokes])
         self.true_label = label
         self.update_prediction()
+
+    def _digit_key(self, d: int) -> None:
+        """A digit key: labels a single digit; with a number drawn, starts typing it in the number field."""
+        if len(self.digits) > 1:
+            self.teach.number_edit.setFocus(Qt.ShortcutFocusReason)
+            self.teach.number_edit.insert(str(d))
+        else:
+            self.add_to_my_digits(d)
+
+    def add_to_my_digits(self, label: int) -> bool:
+        """Store the drawing (strokes + the normalised 28×28 the model sees) in My digits as ``label``."""
+        x = self.canvas.to_mnist()
+        if not x.any():  # normalize_digit gives all zeros for a blank canvas
+            self._status("Nothing to add: draw a digit first, then press its number key")
+            return False
+        if not self._store([(x, label, _pen_strokes(self.canvas.strokes, None))]):
+            return False
+        coll = self.state.my_digits
+        n_label = int((coll.y == label).sum())
+        self._status(f"Added as {label} — My digits: {len(coll)} ({n_label} × {label}). Undo (Ctrl+Z) brings the drawing back.")
+        self.clear()  # ready for the next one; undoable
+        return True
+
+    def add_number_to_my_digits(self, text: str) -> bool:
+        """Store each digit of the drawn number in My digits with its label from ``text`` (e.g. "2026")."""
+        digits = self.canvas.digit_inputs()
+        text = text.strip()
+        if len(digits) < 2:
+            if len(digits) == 1 and len(text) == 1 and text.isdigit():
+                return self.add_to_my_digits(int(text))
+            self._status("Nothing to add: draw a number first, then type it")
+            return False
+        if len(text) != len(digits) or not text.isdigit():
+            self._status(f"The drawing has {len(digits)} digits: type exactly {len(digits)} digits, then Enter")
+            return False
+        strokes = self.canvas.strokes
+        items = []
+        for d, ch in zip(digits, text):
+            own = [strokes[i] for i in d.strokes if i < len(strokes)]
+            items.append((d.x, int(ch), _pen_strokes(own, d.box) if own else ()))
+        if not self._store(items):
+            return False
+        self.teach.number_edit.clear()
+        self._status(f"Added {text} as {len(items)} digits — My digits: {len(self.state.my_digits)}. Undo (Ctrl+Z) brings the drawing back.")
+        self.clear()
+        return True
+
+    def _store(self, items: list[tuple[np.ndarray, int, tuple[PenStroke, ...]]]) -> bool:
+        coll = self.state.my_digits
+        added = 0
+        try:
+            for x, label, strokes in items:
+                coll.add(x, label, strokes)
+                added += 1
+        except (UserError, OSError) as exc:
+            self.state.report_error("The digit could not be saved",
+                                    f"{getattr(exc, 'strerror', None) or exc}\n\nYour drawing is still on the canvas.")
+            return False
+        finally:
+            if added:
+                self.state.notify_my_digits_changed()
+        return True
+
+    def _update_my_count(self) -> None:
+        coll = self.state.my_digits
+        self.teach.set_counts(np.bincount(coll.y, minlength=10) if len(coll) else np.zeros(10, int))
 
     def _on_canvas_changed(self) -> None:
         if not self._timer.isActive():
@@ -257,58 +311,68 @@ class DrawTab(QWidget):
         self.redo_btn.setEnabled(self.canvas.can_redo())
         self.clear_btn.setEnabled(not self.canvas.is_empty())
 
+    # --- prediction -----------------------------------------------------------------------------------
+    def select_digit(self, i: int) -> None:
+        """Show digit ``i`` of the number: its scores, its model input, its box highlighted."""
+        if self.reading is None or not 0 <= i < len(self.digits):
+            return
+        self.selected = i
+        self._show()
+
+    def _blank(self, text: str, mark: str = "–") -> None:
+        dark = is_dark()
+        self.last_probs, self.reading, self.digits = None, None, []
+        self.answer.show_blank(text, mark)
+        self.box_tile.show_array(None, dark)
+        self.input_tile.show_array(None, dark)
+        self.canvas.set_overlay([])
+        self.teach.set_digit_count(1)
+        self.state.set_drawing(None)
+
     def update_prediction(self) -> None:
-        """Normalise the drawing and run the numpy predictor (never Keras ``predict``)."""
+        """Split the drawing into digits and run the numpy predictors on all of them in one batch."""
         t0 = time.perf_counter()
         raw = self.canvas.render_array()
-        box = fit_box(raw)
-        dark = is_dark()
-        self.raw_tile.show_array(raw, dark)
+        self.raw_tile.show_array(_around_ink(raw), is_dark())
         model = self.state.model
-        if box is None or model is None:
-            self.last_probs = None
-            self.digit_label.setText("–")
-            self.conf_label.setText("Draw a digit to see what the network reads" if model else "Loading the model…")
-            self.truth_label.setText("")
-            self.bars.set_probs(None)
-            self.box_tile.show_array(None, dark)
-            self.input_tile.show_array(None, dark)
+        if model is None:
+            self._blank("Loading the model…")
             return
-        if self.canvas.strokes and self._ink_extent(raw) < MIN_INK_FRACTION:
-            self.last_probs = None
-            self.digit_label.setText("?")
-            self.conf_label.setText("Too small to read — draw the digit larger")
-            self.bars.set_probs(None)
+        digits = self.canvas.digit_inputs(raw)
+        if not digits:
+            self._blank("Draw a digit — or a number — to see what the network reads")
             return
-        x = np.clip(center_by_mass(box), 0, 1)
-        probs = model.predictor.predict(x[None])[0]
+        bbox = bounding_box(raw)
+        if len(digits) == 1 and self.canvas.strokes and bbox is not None and \
+                max(bbox[1] - bbox[0], bbox[3] - bbox[2]) / RENDER_SIZE < MIN_INK_FRACTION:
+            self._blank("Too small to read — draw the digit larger", "?")
+            return
+        x = np.stack([d.x for d in digits])
+        probs = model.predictor.predict(x)
+        compare = self.state.compare_model
+        cprobs = compare.predictor.predict(x) if compare is not None else None
         self.last_latency_ms = (time.perf_counter() - t0) * 1000
-        self.last_probs = probs
-        digit, conf = int(probs.argmax()), float(probs.max())
-        self.digit_label.setText(str(digit))
-        if conf < LOW_CONFIDENCE:
-            second = int(np.argsort(probs)[-2])
-            self.conf_label.setText(f"Not sure: {conf:.0%} — or maybe {second} ({probs[second]:.0%})")
-            self.digit_label.setStyleSheet("color: #c98a00;")
-        else:
-            self.conf_label.setText(f"{conf:.1%} confident")
-            self.digit_label.setStyleSheet("")
-        if self.true_label >= 0:
-            ok = "✓ correct" if digit == self.true_label else "✗ wrong"
-            self.truth_label.setText(f"True label: {self.true_label}  {ok}")
-        else:
-            self.truth_label.setText("")
-        self.bars.set_probs(probs, self.true_label)
-        self.box_tile.show_array(box, dark)
-        self.input_tile.show_array(x, dark)
-        self.predicted.emit(digit, conf)
+        self.digits = digits
+        self.reading = Reading(probs, cprobs, _arch_name(model), _arch_name(compare), tuple(d.looks_like_two for d in digits))
+        self.selected = min(self.selected, len(digits) - 1) if len(digits) > 1 else 0
+        self.teach.set_digit_count(len(digits))
+        self._show(raw if len(digits) == 1 else None)
 
-    @staticmethod
-    def _ink_extent(raw: np.ndarray) -> float:
-        ys, xs = np.nonzero(raw > 0.1)
-        if ys.size == 0:
-            return 0.0
-        return max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) / raw.shape[0]
+    def _show(self, raw: np.ndarray | None = None) -> None:
+        """Display the current reading with digit ``self.selected`` in detail."""
+        r, i = self.reading, self.selected
+        assert r is not None
+        dark = is_dark()
+        x = self.digits[i].x
+        self.last_probs = r.probs[i]
+        self.answer.show_reading(r, i, self.true_label)
+        self.box_tile.show_array(fit_box(raw if raw is not None else x), dark)
+        self.input_tile.show_array(x, dark)
+        conf = r.probs.max(1)
+        self.canvas.set_overlay([Overlay(d.box, f"{int(p.argmax())} {c:.0%}", bool(c < LOW_CONFIDENCE), j == i)
+                                 for j, (d, p, c) in enumerate(zip(self.digits, r.probs, conf))] if len(self.digits) > 1 else [])
+        self.state.set_drawing(x)
+        self.predicted.emit(int(r.probs[i].argmax()), float(conf[i]))
 
     def set_dark(self, dark: bool) -> None:
         self.canvas.set_dark(dark)

@@ -1,0 +1,39 @@
+"""Plain values shared by the canvas and the Draw tab: a digit found on the canvas, a box drawn over it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["CanvasDigit", "Overlay", "Shifted"]
+
+
+class Shifted(NamedTuple):
+    """A stroke moved into the segmentation frame (origin at the raster's top-left)."""
+
+    points: np.ndarray
+    width: float
+    eraser: bool
+
+
+@dataclass(frozen=True)
+class CanvasDigit:
+    """One digit on the canvas: its box in square units, its 28×28 model input and the segmenter's flags."""
+
+    box: tuple[float, float, float, float]  # left, top, right, bottom
+    x: np.ndarray
+    split: bool = False
+    looks_like_two: bool = False
+    strokes: tuple[int, ...] = ()  # indices of its strokes (ink and the erasers touching it); () for an image
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A box drawn over a digit with its answer."""
+
+    box: tuple[float, float, float, float]
+    text: str
+    low: bool = False  # low confidence: drawn in amber
+    selected: bool = False
