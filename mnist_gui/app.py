@@ -1,6 +1,7 @@
 """Application start-up: QApplication, the main window, then background loading after the first paint.
 
-TensorFlow is never imported before the window shows; matplotlib and pyqtgraph load when their tab does.
+TensorFlow is imported only when something needs it (``AppState.request_tensorflow``: the Train tab shown, a
+``.keras`` loaded, Evaluate, fine-tuning), never at start; matplotlib and pyqtgraph load when their tab does.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 def create_window(data_path: str | None = None) -> MainWindow:
     """The main window, not shown and without an event loop (the caller owns the QApplication).
 
-    Background loading (model, data, TensorFlow) starts once the window is first painted.
+    Background loading (model, data) starts once the window is first painted; TensorFlow waits for a request.
     """
     window = MainWindow(data_path=data_path)
     window.firstPainted.connect(window.start_background_work)

@@ -2,6 +2,7 @@
 
 A user's bug report then has something in it: start-up steps, models loaded, training runs, every
 error dialog (``MainWindow.error`` logs before it shows) and uncaught exceptions with their traceback.
+Help → Open log folder (``mnist_gui.views.menus.open_log_folder``) shows ``log_dir()`` in the file manager.
 """
 
 from __future__ import annotations

@@ -27,14 +27,15 @@ def main(argv: list[str]) -> int:
 
     app = QApplication.instance() or QApplication([])
     from mnist_gui.app import create_window
+    from mnist_gui.startup import wait_until_started
 
     w = create_window()
     w.resize(width, height)
     w.show()
-    deadline = time.time() + 60
-    while (w.state.model is None or w.state.data is None) and time.time() < deadline:
-        app.processEvents()
-        time.sleep(0.02)
+    # TensorFlow is imported on request only: ask for it, so the Train tab shows its ready state, not "loading".
+    error = wait_until_started(w, app, need_tf=True, idle=True, timeout_s=300)
+    if error is not None:
+        print(f"the window did not start: {error}", file=sys.stderr)
     data = w.state.data
     if data is not None:
         w.draw_tab.show_digit(data.x_test[0], int(data.y_test[0]))
@@ -42,7 +43,8 @@ def main(argv: list[str]) -> int:
         w.apply_theme(theme)
         for i in range(w.tabs.count()):
             w.tabs.setCurrentIndex(i)
-            t_end = time.time() + 1.5
+            wait_until_started(w, app, idle=True, timeout_s=120)  # what the tab's first show started has finished
+            t_end = time.time() + 0.5  # then a few paints
             while time.time() < t_end:
                 app.processEvents()
                 time.sleep(0.02)

@@ -3,8 +3,6 @@ with the focus wherever the app leaves it (no test sets it)."""
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -26,6 +24,10 @@ def window(qtbot):
     w = open_window(qtbot)
     qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5000)
     yield w
+    from mnist_gui.startup import missing
+
+    # Showing the Train tab asks for TensorFlow: let that import end rather than make the close wait for it.
+    qtbot.waitUntil(lambda: not missing(w, idle=True), timeout=120000)
     w.close()
 
 
@@ -35,6 +37,8 @@ def test_ctrl_1_2_3_switch_tabs_from_the_start(qtbot, window):
     assert window.tabs.currentWidget() is window.dataset_tab
     press(qtbot, window, Qt.Key_3, Qt.ControlModifier)
     assert window.tabs.currentWidget() is window.train_tab
+    press(qtbot, window, Qt.Key_4, Qt.ControlModifier)
+    assert window.tabs.currentWidget() is window.inside_tab
     press(qtbot, window, Qt.Key_1, Qt.ControlModifier)
     assert window.tabs.currentWidget() is window.draw_tab
 
@@ -42,7 +46,8 @@ def test_ctrl_1_2_3_switch_tabs_from_the_start(qtbot, window):
 def test_view_menu_actions_show_their_tab(window):
     view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
     actions = {a.text().replace("&", ""): a for a in view.actions()}
-    for name, tab in (("Train", window.train_tab), ("Dataset", window.dataset_tab), ("Draw", window.draw_tab)):
+    for name, tab in (("Train", window.train_tab), ("Dataset", window.dataset_tab), ("Inside", window.inside_tab),
+                      ("Draw", window.draw_tab)):
         actions[name].trigger()
         assert window.tabs.currentWidget() is tab, name
 
@@ -99,7 +104,7 @@ def test_dataset_keys_relabel_and_delete_my_digits(qtbot, window, mnist):
     coll = window.state.my_digits
     for i in range(3):
         coll.add(mnist.x_test[i], int(mnist.y_test[i]))
-    window.state.myDigitsChanged.emit()
+    window.state.notify_my_digits_changed()
     press(qtbot, window, Qt.Key_2, Qt.ControlModifier)
     tab = window.dataset_tab
     tab.split_box.setCurrentIndex(2)
@@ -129,8 +134,9 @@ def test_window_wide_keys_from_the_draw_tab(qtbot, window):
 
 @pytest.fixture
 def training_window(window, qtbot, mnist):
-    with qtbot.waitSignal(window.state.tfReady, timeout=60000) if not window.state.tf_ready else contextlib.nullcontext():
-        pass
+    from mnist_gui.startup import is_started
+
+    qtbot.waitUntil(lambda: is_started(window, need_tf=True), timeout=120000)  # asks for TensorFlow, then waits
     window.state.set_data(Mnist(mnist.x_train[:1000], mnist.y_train[:1000], mnist.x_test[:200], mnist.y_test[:200], "tiny"))
     tab = window.train_tab
     tab.apply_preset("notebook")

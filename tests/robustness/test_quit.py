@@ -16,7 +16,7 @@ import pytest
 
 from mnist_gui.ml.data import Mnist
 
-# The child: the app's own window on a small data file; it starts a job once MNIST and TensorFlow are there
+# The child: the app's own window on a small data file; it asks for TensorFlow, starts a job once MNIST and it are there
 # and closes the window (as Ctrl+Q does) when the job's first batch signal reaches the GUI thread.
 CHILD = r"""
 import os, sys, time
@@ -64,6 +64,7 @@ def start():
 
 w.state.dataChanged.connect(start)
 w.state.tfReady.connect(start)
+w.firstPainted.connect(w.state.request_tensorflow)  # TensorFlow is imported on request only (as the Train tab does)
 w.show()
 code = app.exec()
 print(f"event loop left at {time.time():.3f}", flush=True)
@@ -103,6 +104,11 @@ def quit_mid_job(mode: str, data_file: Path, user_dir: Path) -> tuple[float, flo
     return float(left[0].split()[4]) - closed_at, ended - closed_at, out
 
 
+def run_folders(user_dir: Path, pattern: str) -> list[Path]:
+    """Run folders in ``runs/`` (``mnist_gui.paths.runs_dir``), or ``models/`` where older versions put them."""
+    return [p for sub in ("runs", "models") for p in (user_dir / sub).glob(pattern)]
+
+
 def assert_quick(frozen: float, to_exit: float, out: str) -> None:
     # Today's bounds on a loaded 2-core machine: ≈ 0.5–2.5 s (stop, save the checkpoint) and + 4–7 s of
     # TensorFlow's interpreter teardown. Before the fix: 30 s frozen (the wait timed out), then the exit.
@@ -113,7 +119,7 @@ def assert_quick(frozen: float, to_exit: float, out: str) -> None:
 def test_quit_mid_epoch_exits_within_seconds_and_keeps_the_best_checkpoint(data_file, tmp_path):
     user_dir = tmp_path / "user"
     assert_quick(*quit_mid_job("train", data_file, user_dir))
-    runs = list((user_dir / "models").glob("run-*"))
+    runs = run_folders(user_dir, "run-*")
     assert len(runs) == 1
     # Keras ends the stopped epoch with its validation, so the epoch's checkpoint is there, with its record
     assert (runs[0] / "best.keras").is_file() and (runs[0] / "best.weights.npz").is_file() and (runs[0] / "best.json").is_file()
@@ -125,4 +131,4 @@ def test_quit_mid_finetune_exits_within_seconds_and_deletes_the_unkept_model(dat
     assert_quick(*quit_mid_job("finetune", data_file, user_dir))
     left = [str(p.relative_to(user_dir)) for p in user_dir.rglob("*finetuned*")]
     assert left == [], f"an unkept fine-tuned model was left behind: {left}"
-    assert not list((user_dir / "models").glob("finetune-*")), "an empty fine-tune folder was left behind"
+    assert not run_folders(user_dir, "finetune-*"), "an empty fine-tune folder was left behind"

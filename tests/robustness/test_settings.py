@@ -42,9 +42,12 @@ def assert_store_valid(path: Path) -> None:
         BY_KEY[key].check(raw)  # raises InvalidSettingError if the app wrote back something it would reject
 
 
-def wait_for_tensorflow(qtbot, w) -> None:
-    """The last start-up step; closing before it would make the close wait for the import (slow, loaded CI)."""
-    qtbot.waitUntil(lambda: w.state.tf_ready, timeout=120000)
+def wait_until_idle(qtbot, w) -> None:
+    """Start-up has finished all its work, background threads included (TensorFlow is not part of it: it is
+    imported only when something asks for it, so nothing here waits for it)."""
+    from mnist_gui.views.threads import running_threads
+
+    qtbot.waitUntil(lambda: not running_threads(), timeout=120000)
 
 
 # --- the typed layer, without a window ----------------------------------------------------------------
@@ -171,7 +174,7 @@ DAMAGED_STORES = {
 def test_window_starts_normally_with_damaged_settings(qtbot, ini, text):
     ini.write_text(text)
     w = open_window(qtbot)  # the default model and MNIST load: start-up was not cut short
-    wait_for_tensorflow(qtbot, w)  # ... up to its last step
+    wait_until_idle(qtbot, w)  # ... up to its last step
     assert w.status_msg.text() != "Starting…"
     assert "loading" not in w.model_label.text()
     assert w.last_error == "" and not [b for b in w.findChildren(QMessageBox) if b.isVisible()], w.last_error
@@ -202,8 +205,7 @@ def test_setting_ranges_are_the_widgets_ranges(qtbot):
 
 
 def test_window_fits_a_1024x600_screen(qtbot):
-    w = open_window(qtbot)
-    wait_for_tensorflow(qtbot, w)
+    w = open_window(qtbot, need_tf=True)  # showing the Train tab below asks for TensorFlow anyway
     for i in range(w.tabs.count()):
         w.tabs.setCurrentIndex(i)  # parts built on a tab's first show (figures, plots) count too
         hint = w.minimumSizeHint()
@@ -218,7 +220,7 @@ def test_dataset_tab_claims_no_counts_of_data_that_did_not_load(qtbot, tmp_path)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.last_error != "" and w.state.model is not None, timeout=20000)
-    wait_for_tensorflow(qtbot, w)
+    wait_until_idle(qtbot, w)
     assert w.state.data is None
     tab = w.dataset_tab
     texts = [tab.split_box.itemText(i) for i in range(tab.split_box.count())] + [tab.confusion_label.text()]
@@ -229,7 +231,7 @@ def test_dataset_tab_claims_no_counts_of_data_that_did_not_load(qtbot, tmp_path)
 
 def test_dataset_tab_counts_what_loaded(qtbot):
     w = open_window(qtbot)
-    wait_for_tensorflow(qtbot, w)
+    wait_until_idle(qtbot, w)
     tab = w.dataset_tab
     assert [tab.split_box.itemText(i) for i in range(2)] == ["train (60,000)", "test (10,000)"]
     assert "10,000 test images" in tab.confusion_label.text()
