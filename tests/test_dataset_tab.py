@@ -137,3 +137,20 @@ def test_empty_my_digits_split_says_how_to_add(window, mnist):
     assert tab.model.rowCount() == 1 and tab.current == 0
     tab.delete_selected()
     assert tab.model.rowCount() == 0 and "press its number key" in tab.info.text()
+
+
+def test_pixel_view_paints_the_selected_image_on_screen(qtbot, window, mnist):
+    """A selection is written straight into the canvas' buffer (the fast path): its cells have the image's grey."""
+    tab = window.dataset_tab
+    canvas = tab.pixel_canvas
+    tab.select_index(0)
+    qtbot.waitUntil(lambda: canvas._background is not None, timeout=5000)  # the first full draw has happened
+    tab.select_index(7)
+    img = mnist.x_train[7]
+    buf = np.asarray(canvas.renderer.buffer_rgba())
+    x0, y0, w, h = canvas.ax.bbox.bounds
+    top = buf.shape[0] - (y0 + h)
+    for y, x in [(0, 0), *zip(*np.nonzero(img > 200))][:15]:
+        # a cell's corner (its label is centred): the grey level of that pixel
+        py, px = int(top + (y + 0.15) * h / 28), int(x0 + (x + 0.15) * w / 28)
+        assert abs(int(buf[py, px, 0]) - int(img[y, x])) <= 1, (y, x)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from mnist_gui.views.qimage import to_qimage
 
 THUMB = 56
 CELL = QSize(THUMB + 8, THUMB + 22)
@@ -19,11 +21,14 @@ class MnistListModel(QAbstractListModel):
         self.images: np.ndarray = np.zeros((0, 28, 28), np.uint8)
         self.labels: np.ndarray = np.zeros(0, np.uint8)
         self.predicted: np.ndarray | None = None
+        self.other: np.ndarray | None = None  # the compare model's answers, shown while "the two disagree" is on
+        self.other_name = ""
         self.indices: np.ndarray = np.zeros(0, np.int64)
 
     def set_split(self, images: np.ndarray, labels: np.ndarray, predicted: np.ndarray | None) -> None:
         self.beginResetModel()
         self.images, self.labels, self.predicted = images, labels, predicted
+        self.other = None  # another split's answers never label these images
         self.indices = np.arange(len(images))
         self.endResetModel()
 
@@ -47,6 +52,8 @@ class MnistListModel(QAbstractListModel):
             tip = f"#{i}: label {int(self.labels[i])}"
             if self.predicted is not None:
                 tip += f", predicted {int(self.predicted[i])}"
+                if self.other is not None:
+                    tip += f" (the {self.other_name} model: {int(self.other[i])})"
             return tip
         return None
 
@@ -70,14 +77,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
             if not option.state & QStyle.State_Active:
                 hl.setAlpha(150)
             painter.fillRect(r, hl)
-        img = np.ascontiguousarray(model.images[i])
-        q = QImage(img.data, 28, 28, 28, QImage.Format_Grayscale8)
-        painter.drawImage(QRect(r.x() + 4, r.y() + 4, THUMB, THUMB), q)
+        painter.drawImage(QRect(r.x() + 4, r.y() + 4, THUMB, THUMB), to_qimage(model.images[i]))
         label = int(model.labels[i])
         text = f"{label}"
         color = pal.color(QPalette.Active, QPalette.HighlightedText if option.state & QStyle.State_Selected else QPalette.Text)
-        if model.predicted is not None and int(model.predicted[i]) != label:
+        wrong = model.predicted is not None and int(model.predicted[i]) != label
+        if wrong:
             text += f"→{int(model.predicted[i])}"
-            color = QColor(230, 80, 60)
+            if not option.state & QStyle.State_Selected:  # red on the highlight is unreadable: keep its text colour
+                color = QColor(230, 80, 60)
+        if model.other is not None and model.predicted is not None:  # comparing: both answers, active first
+            text = f"{label}→{int(model.predicted[i])}|{int(model.other[i])}"
         painter.setPen(color)
         painter.drawText(QRect(r.x(), r.y() + THUMB + 4, r.width(), 16), Qt.AlignCenter, text)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from mnist_gui.ml.data import Mnist
 from mnist_gui.ml.inference import NumpyPredictor
 from mnist_gui.ml.my_digits import MyDigits
+from mnist_gui.views.dataset.predictions import PredictionCache
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class AppState(QObject):
     errorRaised = Signal(str, str)  # (title, message): report_error(); the main window shows the dialog
     statusMessage = Signal(str)  # show_status(): one line in the status bar
     tfRequested = Signal()  # request_tensorflow(): the main window starts the import once
+    tfFailed = Signal(str)  # mark_tf_failed(): the import failed; a later request may try again
     drawingChanged = Signal(object)  # set_drawing(): the Draw tab's current 28x28 float32 model input, or None
     datasetImageSelected = Signal(object, str, int)  # select_image(): (28x28 uint8, split, index) shown in the Dataset tab
     openInDataset = Signal(str, int)  # open_in_dataset(): ask the Dataset tab to show (split, index)
@@ -59,6 +61,7 @@ class AppState(QObject):
         self.tf_requested = False
         self.compare_model: ActiveModel | None = None
         self.drawing = None  # the Draw tab's current model input (28x28 float32) or None
+        self.predictions = PredictionCache(self)  # per model and split, computed off the GUI thread
 
     def set_data(self, data: Mnist) -> None:
         self.data = data
@@ -98,6 +101,10 @@ class AppState(QObject):
         self.tf_requested = True
         self.tfRequested.emit()
 
+    def mark_tf_failed(self, message: str) -> None:
+        self.tf_requested = False
+        self.tfFailed.emit(message)
+
     def notify_my_digits_changed(self) -> None:
         """The collection was edited in place (add, relabel, delete, import, refresh from disk)."""
         self.myDigitsChanged.emit()
@@ -108,6 +115,14 @@ class AppState(QObject):
         if changed:
             self.myDigitsChanged.emit()
         return changed
+
+    def send_to_canvas(self, image: object, label: int) -> None:
+        """Show a 28x28 image on the Draw tab (the main window switches to it)."""
+        self.sendToCanvas.emit(image, label)
+
+    def send_strokes_to_canvas(self, strokes: object, label: int) -> None:
+        """Put a saved drawing's strokes back on the canvas, editable."""
+        self.sendStrokesToCanvas.emit(strokes, label)
 
     def set_drawing(self, image: object) -> None:
         self.drawing = image

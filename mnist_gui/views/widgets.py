@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+from mnist_gui.views.qimage import to_qimage
 
 LOW_CONFIDENCE = 0.6
 
@@ -62,10 +64,7 @@ def gray_pixmap(a: np.ndarray, size: int, dark_ink_on_light: bool = True) -> QPi
     g = np.clip(a, 0, 1)
     if dark_ink_on_light:
         g = 1.0 - g
-    g8 = np.ascontiguousarray((g * 255).astype(np.uint8))
-    h, w = g8.shape
-    img = QImage(g8.data, w, h, w, QImage.Format_Grayscale8).copy()
-    return QPixmap.fromImage(img.scaled(size, size, Qt.KeepAspectRatio, Qt.FastTransformation))
+    return QPixmap.fromImage(to_qimage(g).scaled(size, size, Qt.KeepAspectRatio, Qt.FastTransformation))
 
 
 class ImageTile(QLabel):
