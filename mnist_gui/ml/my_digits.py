@@ -14,7 +14,8 @@ never reused. ``refresh()`` picks up another process's changes. A lock held else
 
 A file that cannot be read or fails validation (any array of the wrong dtype, shape or value, ``version``
 included) is moved aside as ``my_digits.unreadable-<time>.npz`` (never overwritten) and a new collection
-starts; ``MyDigits.open`` reports that and never raises.
+starts; ``MyDigits.open`` reports that and never raises. The format itself (validation, reading, writing) is in
+:mod:`mnist_gui.ml.my_digits_format`.
 
 Import and export use Keras' MNIST layout (``x_train``/``y_train``/``x_test``/``y_test``): the fine-tuning
 part goes to ``*_train`` and the held-out part to ``*_test``.
@@ -25,13 +26,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import io
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -39,40 +38,20 @@ from filelock import FileLock, Timeout
 from mnist_gui.atomic import atomic_path
 from mnist_gui.errors import DataError
 from mnist_gui.ml.data import check_split, read_npz
+from mnist_gui.ml.my_digits_format import FORMAT_VERSION  # noqa: F401 (re-exported: callers import it from here)
+from mnist_gui.ml.my_digits_format import PenStroke, _encode, _parse, _State
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "my_digits.npz"
-# Still 1: ``next_id`` is an optional extra array, so files stay readable by earlier releases (which ignore it).
-FORMAT_VERSION = 1
 HOLDOUT_FRACTION = 0.25
 LOCK_TIMEOUT = 5.0  # seconds: a save takes milliseconds, so a longer wait means the other holder is stuck
 REFRESH_LOCK_TIMEOUT = 0.5  # refresh() runs on focus changes: never freeze the window for long
-_KEYS = ("version", "x", "y", "ids", "created", "digit_strokes", "stroke_points", "stroke_width", "stroke_eraser", "points")
-_INT64_MAX = np.iinfo(np.int64).max
 _T = TypeVar("_T")
 
 
 class StoreBusyError(TimeoutError):
     """Another window or command held the My digits lock too long. An OSError, so views report it as a failed save."""
-
-
-@dataclass(frozen=True)
-class PenStroke:
-    """One stroke in canvas-relative coordinates (0-1); ``width`` is a fraction of the canvas side."""
-
-    points: np.ndarray  # (K, 2) float32
-    width: float
-    eraser: bool = False
-
-
-class _State(NamedTuple):
-    x: np.ndarray
-    y: np.ndarray
-    ids: np.ndarray
-    created: np.ndarray
-    strokes: list[tuple[PenStroke, ...]]
-    next_id: int
 
 
 class MyDigits:
@@ -322,68 +301,6 @@ def default_path() -> Path:
 
 
 # --- file format --------------------------------------------------------------------------------------
-def _parse(path: Path) -> _State:
-    """Read and validate the whole file; any problem at all is a DataError (the damaged-file path)."""
-    try:
-        return _parse_checked(path)
-    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # a check missed: still a damaged file, not a crash
-        raise DataError(f"{path}: damaged file ({exc})") from exc
-
-
-def _parse_checked(path: Path) -> _State:
-    d, src = read_npz(path, _KEYS, ("next_id",)), str(path)
-    version = int(_field(d, "version", "int", 0, src))
-    if version > FORMAT_VERSION:
-        raise DataError(f"{src}: written by a newer mnist-gui (format {version})")
-    if d["x"].dtype != np.uint8:  # always written as uint8; check_split would cast other numbers (complex too)
-        raise DataError(f"{src}: images have dtype {d['x'].dtype}, not uint8 (damaged file)")
-    x, y = check_split(d["x"], d["y"], "digits", src, allow_empty=True)
-    n = len(y)
-    ids, digit_strokes, stroke_points = (_field(d, k, "int", 1, src) for k in ("ids", "digit_strokes", "stroke_points"))
-    created, width, points = _field(d, "created", "real", 1, src), _field(d, "stroke_width", "real", 1, src), _field(d, "points", "real", 2, src)
-    eraser = _field(d, "stroke_eraser", "bool", 1, src)
-    next_id = int(_field(d, "next_id", "int", 0, src)) if "next_id" in d else 1
-    if not (version >= 1 and next_id >= 1 and created.shape == ids.shape == (n,) and digit_strokes.shape == (n + 1,)
-            and width.shape == eraser.shape == (len(stroke_points) - 1,) and points.shape[1:] == (2,)
-            and _offsets_ok(digit_strokes, len(width)) and _offsets_ok(stroke_points, len(points))
-            and len(np.unique(ids)) == n and (ids >= 0).all() and (width >= 0).all()):
-        raise DataError(f"{src}: the stroke and index arrays do not fit together (damaged file)")
-    strokes: list[tuple[PenStroke, ...]] = []
-    for i in range(n):
-        strokes.append(tuple(
-            PenStroke(points[stroke_points[s]:stroke_points[s + 1]].astype(np.float32), float(width[s]), bool(eraser[s]))
-            for s in range(digit_strokes[i], digit_strokes[i + 1])))
-    return _State(x, y, ids, created.astype(np.float64), strokes, max(next_id, int(ids.max()) + 1 if n else 1))
-
-
-def _field(d: dict[str, np.ndarray], key: str, kind: str, ndim: int, src: str) -> np.ndarray:
-    """``d[key]`` if it has ``ndim`` dimensions and is of ``kind``: "int" (returned as int64; unsigned values that
-    would wrap are refused), "real" (finite integers or floats) or "bool"; otherwise a DataError."""
-    a = d[key]
-    if kind == "int":
-        ok = np.issubdtype(a.dtype, np.integer) and (a.size == 0 or int(a.max()) <= _INT64_MAX)
-    elif kind == "real":
-        ok = (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)) and bool(np.isfinite(a).all())
-    else:
-        ok = a.dtype == np.bool_
-    if not ok or a.ndim != ndim:
-        raise DataError(f"{src}: array {key} has dtype {a.dtype} and shape {a.shape}, which it never has (damaged file)")
-    return a.astype(np.int64) if kind == "int" else a
-
-
-def _encode(s: _State) -> bytes:
-    all_strokes = [st for ss in s.strokes for st in ss]
-    digit_strokes = np.cumsum([0] + [len(ss) for ss in s.strokes]).astype(np.int64)
-    stroke_points = np.cumsum([0] + [len(st.points) for st in all_strokes]).astype(np.int64)
-    points = np.concatenate([st.points for st in all_strokes]).astype(np.float32) if all_strokes else np.zeros((0, 2), np.float32)
-    buf = io.BytesIO()  # encoded in memory first: the bytes are hashed to recognise our own file later
-    np.savez_compressed(
-        buf, version=np.int64(FORMAT_VERSION), x=s.x, y=s.y, ids=s.ids, created=s.created,
-        digit_strokes=digit_strokes, stroke_points=stroke_points, points=points, next_id=np.int64(s.next_id),
-        stroke_width=np.array([st.width for st in all_strokes], np.float32),
-        stroke_eraser=np.array([st.eraser for st in all_strokes], bool))
-    return buf.getvalue()
-
 
 def _file_digest(path: Path) -> bytes:
     h = hashlib.blake2b(digest_size=16)
@@ -408,10 +325,6 @@ def _check_label(label: int) -> int:
     if not 0 <= int(label) <= 9:
         raise DataError(f"label must be 0-9 (got {label})")
     return int(label)
-
-
-def _offsets_ok(offsets: np.ndarray, total: int) -> bool:
-    return bool(len(offsets) >= 1 and offsets[0] == 0 and offsets[-1] == total and np.all(np.diff(offsets) >= 0))
 
 
 def _as_uint8(image: np.ndarray) -> np.ndarray:
