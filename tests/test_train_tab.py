@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 
-from mnist_gui.app import create_window
 from mnist_gui.ml.data import Mnist
 
 
 @pytest.fixture
-def window(qtbot, small_mnist: Mnist):
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    with qtbot.waitSignal(w.state.dataChanged, timeout=20000):
-        pass
-    w.state.set_data(small_mnist)  # tiny slice: training here is plumbing
-    with qtbot.waitSignal(w.state.tfReady, timeout=60000) if not w.state.tf_ready else contextlib.nullcontext():
-        pass
-    yield w
-    w.close()
+def window(tf_window, small_mnist: Mnist):
+    """A started window with TensorFlow loaded (requested, as the app does when it is needed) and a tiny slice."""
+    tf_window.state.set_data(small_mnist)  # tiny slice: training here is plumbing
+    yield tf_window
+    tf_window.close()
 
 
 def test_short_training_updates_plots_accuracy_and_draw_model(qtbot, window):
@@ -31,7 +22,6 @@ def test_short_training_updates_plots_accuracy_and_draw_model(qtbot, window):
     tab.apply_preset("notebook")
     tab.epochs.setValue(2)
     batches = []
-    tab.worker_batches = batches
     with qtbot.waitSignal(tab.trainingFinished, timeout=120000) as blocker:
         tab.train_btn.click()
         assert not tab.train_btn.isEnabled() and tab.stop_btn.isEnabled()

@@ -55,6 +55,9 @@ class TrainingReporter:
     def checkpoint(self, epoch: int, val_loss: float, path: Path) -> None:
         """A new best checkpoint was written."""
 
+    def epoch_model(self, epoch: int, model: Any) -> None:
+        """The Keras model as it is at the end of ``epoch`` (for live views: copy what you need, quickly)."""
+
 
 def floats(logs: Any) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items()}
@@ -115,5 +118,6 @@ def progress_callback(reporter: TrainingReporter, stop_event: threading.Event, e
             values, dt = floats(logs), time.perf_counter() - self.t0
             reporter.message(epoch_line(self.steps, dt, values))
             reporter.epoch(self.epoch, values, dt)
+            reporter.epoch_model(self.epoch, self.model)
 
     return Progress()

@@ -10,7 +10,7 @@ import logging
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QPaintEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget
 
 from mnist_gui.paths import resource_path
 from mnist_gui.views.dataset_tab import DatasetTab
@@ -61,6 +61,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
 
         self.status_msg = QLabel("Starting…")
+        # A long status line must never widen the window (it is elided by the layout instead).
+        self.status_msg.setMinimumWidth(1)
+        self.status_msg.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.model_label = QLabel("Model: loading…")
         self.statusBar().addWidget(self.status_msg, 1)
         self.statusBar().addPermanentWidget(self.model_label)

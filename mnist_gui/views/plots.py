@@ -1,10 +1,13 @@
-"""Live pyqtgraph plots of loss and accuracy (imported only when the Train tab first shows)."""
+"""Live pyqtgraph plots of loss and accuracy (imported only when the Train tab first shows), with the curves of
+earlier runs overlaid for comparison (TensorBoard-style: each run its own colour, its best epoch marked)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from mnist_gui.views.train.palette import run_color
 
 COLORS = {"batch": (120, 150, 220), "train": (38, 99, 221), "val": (230, 120, 30)}
 
@@ -16,6 +19,16 @@ def ema(values: list[float], alpha: float = 0.3) -> np.ndarray:
         acc = v if acc is None or not np.isfinite(acc) else (1 - alpha) * acc + alpha * v
         out[i] = acc
     return out
+
+
+def short_title(run: object) -> str:
+    """A legend label: the run's name, else its architecture and start time (ids are long)."""
+    name = getattr(run, "name", "")
+    if name:
+        return name
+    created = getattr(run, "created", None)
+    when = created.astimezone().strftime("%d %b %H:%M") if created is not None else getattr(run, "title", "run")
+    return f"{str(getattr(run, 'arch', '')).upper()} {when}".strip()
 
 
 class TrainingPlots(QWidget):
@@ -31,7 +44,8 @@ class TrainingPlots(QWidget):
             plot.setLabel("bottom", "epoch")
             plot.showGrid(x=True, y=True, alpha=0.25)
             # loss falls from the top left, accuracy rises to the top right: keep the legend out of the way
-            plot.addLegend(offset=(-10, 10) if name == "loss" else (-10, -40))
+            # A translucent legend box: with several runs overlaid it lies over curves, which stay visible through it.
+            plot.addLegend(offset=(-10, 10) if name == "loss" else (-10, -40), brush=pg.mkBrush(128, 128, 128, 40))
             self.curves[name] = {
                 "batch": plot.plot([], [], pen=pg.mkPen(COLORS["batch"], width=1), name="batch (running)"),
                 "train": plot.plot([], [], pen=pg.mkPen(COLORS["train"], width=2), symbol="o", symbolSize=6,
@@ -40,6 +54,7 @@ class TrainingPlots(QWidget):
                                  symbolBrush=COLORS["val"], name="validation"),
             }
             layout.addWidget(plot)
+        self._overlay_items: list = []
 
     def set_dark(self, dark: bool) -> None:
         bg, fg = ("#1e1f22", "#dfe1e5") if dark else ("#ffffff", "#1c1c1e")
@@ -65,6 +80,40 @@ class TrainingPlots(QWidget):
                 for curve, hist_key in (("train", name), ("val", f"val_{name}")):
                     ys = history.get(hist_key, [])
                     self.curves[name][curve].setData(np.arange(1, len(ys) + 1, dtype=float), np.asarray(ys, dtype=float))
+
+    def set_overlays(self, runs: list) -> None:
+        """Show earlier runs beside the live curves: validation (solid) and training (dashed) per epoch, best epoch starred.
+
+        ``runs``: RunRecord-like objects: ``history`` (dict of lists), ``best_epoch`` (1-based, 0 = none), ``name``,
+        ``arch`` and ``created`` (for the legend).
+        """
+        from PySide6.QtCore import Qt
+
+        for plot, item in self._overlay_items:
+            plot.removeItem(item)
+        self._overlay_items = []
+        for i, run in enumerate(runs):
+            color = run_color(i)
+            for name, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
+                val = np.asarray(run.history.get(f"val_{name}", []), dtype=float)
+                train = np.asarray(run.history.get(name, []), dtype=float)
+                items = []
+                if len(val):
+                    items.append(plot.plot(np.arange(1, len(val) + 1, dtype=float), val, pen=pg.mkPen(color, width=2),
+                                           # one legend (the loss plot's) names the runs: the same colours in both
+                                           name=short_title(run) if name == "loss" else None))
+                if len(train):
+                    items.append(plot.plot(np.arange(1, len(train) + 1, dtype=float), train,
+                                           pen=pg.mkPen(color, width=1, style=Qt.DashLine)))
+                best = int(getattr(run, "best_epoch", 0) or 0)
+                if 1 <= best <= len(val):
+                    items.append(plot.plot([float(best)], [float(val[best - 1])], pen=None, symbol="star", symbolSize=14,
+                                           symbolBrush=color, symbolPen=pg.mkPen(color)))
+                self._overlay_items += [(plot, it) for it in items]
+
+    def overlay_count(self) -> int:
+        """How many overlay curves and markers are shown (tests)."""
+        return len(self._overlay_items)
 
     def point_count(self) -> int:
         """How many points the curves hold (tests check that plots got data)."""

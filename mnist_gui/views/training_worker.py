@@ -2,7 +2,9 @@
 or fine-tunes (a job: ``run_training`` or ``run_finetune`` bound to its arguments).
 
 The Keras callback only emits signals (per-batch ones throttled) and checks a ``threading.Event``;
-widgets are touched only by the slots on the GUI thread.
+widgets are touched only by the slots on the GUI thread. At each epoch end it also copies the current
+weights into a numpy predictor (``snapshot``, for the live test strip) and the first layer's kernel
+(``weights``, for the Inside view): a few MB of copies, throttled, so training does not slow noticeably.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mnist_gui.ml.training import TrainingReporter
 log = logging.getLogger(__name__)
 
 BATCH_SIGNAL_INTERVAL_S = 0.2  # at most 5 batch signals a second: on 2 cores every GUI wake-up slows TF's threads
+SNAPSHOT_INTERVAL_S = 0.25  # epoch-end weight snapshots at most 4 a second (tiny runs end epochs faster than that)
 
 
 BACKGROUND_NICE = 10
@@ -78,6 +81,52 @@ class _SignalReporter(TrainingReporter):
     def epoch(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
         self.w.epochEnd.emit(epoch, logs, seconds)
 
+    _last_snapshot = 0.0
+
+    def epoch_model(self, epoch: int, model: Any) -> None:
+        """The model as it is at the end of ``epoch``: snapshot it for the GUI (throttled; errors only logged)."""
+        now = time.perf_counter()
+        if now - self._last_snapshot < SNAPSHOT_INTERVAL_S or self.w.stop_event.is_set():
+            return
+        self._last_snapshot = now
+        try:
+            predictor, kernel = snapshot(model)
+        except Exception as exc:  # a model the numpy predictors cannot run: no live strip, training goes on
+            log.debug("no epoch snapshot: %s", exc)
+            return
+        self.w.snapshot.emit(epoch, predictor)
+        if kernel is not None:
+            self.w.weights.emit(epoch, kernel)
+
+
+def _bare_model(model: Any) -> Any:
+    """The trained network inside a training-only wrapper (augmentation + model), else the model itself."""
+    inner = [layer for layer in getattr(model, "layers", []) if hasattr(layer, "layers") and getattr(layer, "layers", None)]
+    return _bare_model(inner[-1]) if inner else model
+
+
+def snapshot(model: Any) -> tuple[Any, Any]:
+    """(numpy predictor of the current weights, copy of the first layer's kernel) — conv1 for a CNN, the first
+    Dense (784, units) for the MLP."""
+    try:
+        from mnist_gui.ml.inference import predictor_from_keras
+    except ImportError:  # an older core: the two predictors directly
+        predictor_from_keras = None
+    bare = _bare_model(model)
+    if predictor_from_keras is not None:
+        predictor = predictor_from_keras(bare, name="live")
+    else:
+        from mnist_gui.ml.cnn import NumpyCnnPredictor
+        from mnist_gui.ml.inference import NumpyPredictor
+
+        cnn = any(type(layer).__name__ == "Conv2D" for layer in bare.layers)
+        predictor = (NumpyCnnPredictor if cnn else NumpyPredictor).from_keras(bare, name="live")
+    kernels = getattr(predictor, "kernels", None)
+    if callable(kernels):
+        kernels = kernels()
+    kernel = kernels[0].copy() if kernels else None  # the predictor's arrays are already copies; the GUI gets its own
+    return predictor, kernel
+
     def checkpoint(self, epoch: int, val_loss: float, path: Path) -> None:
         self.w.checkpoint.emit(epoch, val_loss, str(path))
 
@@ -87,7 +136,9 @@ class TrainingWorker(QObject):
     batch = Signal(int, int, int, dict)
     epochEnd = Signal(int, dict, float)
     checkpoint = Signal(int, float, str)
-    done = Signal(object)  # the job's result (TrainingResult, FinetuneResult) without the Keras model, plus .predictor
+    snapshot = Signal(int, object)  # (epoch, numpy predictor of the weights at that epoch's end)
+    weights = Signal(int, object)  # (epoch, first-layer kernel copy) for the Inside view
+    done = Signal(object)  # the job's result (TrainingResult, FinetuneResult), complete with its .predictor
     failed = Signal(str)
     finished = Signal()
 
@@ -104,12 +155,8 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            from mnist_gui.ml.inference import NumpyPredictor
-
             lower_background_priority(self.gui_tid)  # threads TF creates from here inherit it
             result = self.job(_SignalReporter(self), self.stop_event)
-            result.predictor = NumpyPredictor.from_keras(result.model, name=result.model_path.name)  # type: ignore[attr-defined]
-            result.model = None  # the Keras model stays on this thread
             self.done.emit(result)
         except UserError as exc:
             self.failed.emit(str(exc))

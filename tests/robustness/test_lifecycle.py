@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from mnist_gui.app import create_window
 from mnist_gui.ml.data import Mnist
 from mnist_gui.paths import default_model_path
 from mnist_gui.views.threads import running_threads
-from tests.gui_helpers import draw_polyline
+from tests.gui_helpers import draw_polyline, open_window
 
 
 @pytest.fixture
 def window(qtbot, mnist):
-    w = create_window()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.state.data is not None and w.state.tf_ready, timeout=60000)
+    w = open_window(qtbot, need_tf=True)  # asks for TensorFlow (imported only when needed) and waits for it
     w.state.set_data(Mnist(mnist.x_train[:600], mnist.y_train[:600], mnist.x_test[:200], mnist.y_test[:200], "tiny"))
     w.train_tab.apply_preset("notebook")
     yield w

@@ -1,0 +1,272 @@
+"""The Train tab's hyperparameter form: architecture (MLP or CNN), presets, the fields that apply to the chosen
+architecture, inline validation and the model summary (computed without TensorFlow)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPlainTextEdit, QSpinBox,
+    QVBoxLayout, QWidget,
+)
+
+from mnist_gui.errors import ConfigError
+from mnist_gui.ml.cnn import CnnSpec
+from mnist_gui.ml.model import OPTIMIZERS, ModelSpec
+from mnist_gui.ml.training import TrainingConfig
+
+try:  # the cleaned-up ML core; fallbacks keep the form working while it lands
+    from mnist_gui.ml.model import summarize_config
+except ImportError:  # pragma: no cover - older core
+    from mnist_gui.ml.model import summarize
+
+    def summarize_config(cfg: Any) -> Any:
+        return summarize(cfg.model)
+
+try:
+    from mnist_gui.ml.training import PRESETS
+except ImportError:  # pragma: no cover - older core
+    PRESETS = ("notebook", "default")
+
+log = logging.getLogger(__name__)
+
+ARCH_LABELS = {"mlp": "MLP (the notebook's dense network)", "cnn": "CNN (convolutional)"}
+PRESET_TIPS = {
+    "notebook": "the notebook's MLP exactly (RMSprop)",
+    "default": "the same MLP with Adam, cosine decay, label smoothing and augmentation",
+    "cnn": "the small convolutional network with its measured training settings",
+}
+
+
+def preset_arch(name: str) -> str:
+    """The architecture a preset trains (``custom``: none)."""
+    try:
+        return getattr(TrainingConfig.preset_config(name), "arch", "mlp")
+    except ConfigError:
+        return ""
+
+
+class TrainForm(QWidget):
+    """Hyperparameters and the model summary. ``changed`` fires after every edit (``valid`` says if ``config()`` works)."""
+
+    changed = Signal()
+
+    def __init__(self, n_train: Any, parent: QWidget | None = None) -> None:
+        """``n_train``: a callable giving the number of training images the run would get (None: not known yet)."""
+        super().__init__(parent)
+        self._n_train = n_train
+        self.valid = True
+        self._loading_preset = False
+        self.form_box = QGroupBox("Hyperparameters")
+        form = self.form_layout = QFormLayout(self.form_box)
+        self.preset = QComboBox()
+        self.preset.addItems([*PRESETS, "custom"])
+        self.preset.setToolTip("\n".join(f"{n}: {t}" for n, t in PRESET_TIPS.items() if n in PRESETS))
+        self.arch = QComboBox()
+        for key in ("mlp", "cnn"):
+            self.arch.addItem(ARCH_LABELS[key], key)
+        self.arch.setToolTip("MLP: every pixel connected to every unit. CNN: small filters slid over the image")
+        # --- MLP architecture
+        self.hidden = QLineEdit()
+        self.hidden.setToolTip("Units of each hidden Dense layer, comma-separated (the notebook: 512, 512)")
+        self.dropout = QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.05, decimals=2)
+        # --- CNN architecture (CnnSpec)
+        self.conv1_filters = QSpinBox(minimum=1, maximum=1024)
+        self.conv1_kernel = QComboBox()
+        self.conv2_filters = QSpinBox(minimum=1, maximum=1024)
+        self.conv2_kernel = QComboBox()
+        for box in (self.conv1_kernel, self.conv2_kernel):
+            box.addItems(["3", "5"])
+        self.dense_units = QSpinBox(minimum=1, maximum=1024)
+        self.cnn_dropout = QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.05, decimals=2)
+        self.batch_norm = QCheckBox("after each convolution")
+        # --- compile and training settings (both architectures)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(list(OPTIMIZERS))
+        self.lr = QLineEdit()
+        self.schedule = QComboBox()
+        self.schedule.addItems(["constant", "cosine"])
+        self.smoothing = QDoubleSpinBox(minimum=0.0, maximum=0.5, singleStep=0.05, decimals=2)
+        self.batch_size = QSpinBox(minimum=1, maximum=60000)
+        self.epochs = QSpinBox(minimum=1, maximum=1000)
+        self.val_split = QDoubleSpinBox(minimum=0.01, maximum=0.99, singleStep=0.05, decimals=2)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.augment = QCheckBox("random affine + stroke width")
+        self.augment.setToolTip("Distort training images on the fly (rotation, scale, shear, shift, thicker/thinner strokes)")
+        self.limit = QSpinBox(minimum=0, maximum=60000, singleStep=1000)
+        self.limit.setSpecialValueText("all 60,000")
+        self.limit.setToolTip("Train on the first N images only (quick experiments); 0 = all")
+        self.mlp_fields: tuple[QWidget, ...] = (self.hidden, self.dropout)
+        self.cnn_fields: tuple[QWidget, ...] = (self.conv1_filters, self.conv1_kernel, self.conv2_filters, self.conv2_kernel,
+                                                self.dense_units, self.cnn_dropout, self.batch_norm)
+        rows = (("Preset", self.preset), ("Architecture", self.arch), ("Hidden units", self.hidden), ("Dropout", self.dropout),
+                ("Conv 1 filters", self.conv1_filters), ("Conv 1 kernel", self.conv1_kernel),
+                ("Conv 2 filters", self.conv2_filters), ("Conv 2 kernel", self.conv2_kernel),
+                ("Dense units", self.dense_units), ("Dropout", self.cnn_dropout), ("Batch norm", self.batch_norm),
+                ("Optimizer", self.optimizer), ("Learning rate", self.lr), ("LR schedule", self.schedule),
+                ("Label smoothing", self.smoothing), ("Batch size", self.batch_size), ("Epochs", self.epochs),
+                ("Validation split", self.val_split), ("Seed", self.seed), ("Augmentation", self.augment),
+                ("Training images", self.limit))
+        for label, w in rows:
+            form.addRow(label, w)
+        self.form_error = QLabel("")
+        self.form_error.setWordWrap(True)
+        self.form_error.setStyleSheet("color: #d04040;")
+        form.addRow(self.form_error)
+
+        self.summary_box = QGroupBox("Model summary")
+        sv = QVBoxLayout(self.summary_box)
+        self.summary = QPlainTextEdit(readOnly=True)
+        self.summary.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.summary.setLineWrapMode(QPlainTextEdit.NoWrap)
+        self.summary.setMinimumHeight(170)
+        sv.addWidget(self.summary)
+
+        self.preset.currentTextChanged.connect(self.apply_preset)
+        self.arch.currentIndexChanged.connect(self._arch_changed)
+        for w in (self.hidden, self.lr):
+            w.textChanged.connect(self._form_changed)
+        for w in (self.dropout, self.smoothing, self.val_split, self.cnn_dropout, self.batch_size, self.epochs, self.seed,
+                  self.limit, self.conv1_filters, self.conv2_filters, self.dense_units):
+            w.valueChanged.connect(self._form_changed)
+        for w in (self.optimizer, self.schedule, self.conv1_kernel, self.conv2_kernel):
+            w.currentTextChanged.connect(self._form_changed)
+        for w in (self.augment, self.batch_norm):
+            w.toggled.connect(self._form_changed)
+
+    # --- architecture -------------------------------------------------------------------------------------
+    def arch_name(self) -> str:
+        return str(self.arch.currentData())
+
+    def set_arch(self, arch: str) -> None:
+        self.arch.setCurrentIndex(max(0, self.arch.findData(arch)))
+        self._show_arch_fields()
+
+    def _show_arch_fields(self) -> None:
+        """Only the rows that apply to the chosen architecture are shown."""
+        cnn = self.arch_name() == "cnn"
+        for w in self.mlp_fields:
+            self.form_layout.setRowVisible(w, not cnn)
+        for w in self.cnn_fields:
+            self.form_layout.setRowVisible(w, cnn)
+
+    def _arch_changed(self) -> None:
+        self._show_arch_fields()
+        if self._loading_preset:
+            return
+        # Switching architecture by hand: start from that architecture's preset rather than a mix of both.
+        current = self.preset.currentText()
+        if current != "custom" and preset_arch(current) != self.arch_name():
+            target = next((p for p in PRESETS if preset_arch(p) == self.arch_name()), "")
+            if target:
+                self.apply_preset(target)
+                return
+        self._form_changed()
+
+    # --- presets --------------------------------------------------------------------------------------------
+    def apply_preset(self, name: str) -> None:
+        if name == "custom":
+            return
+        cfg = TrainingConfig.preset_config(name)
+        self._loading_preset = True
+        try:
+            self.set_arch(getattr(cfg, "arch", "mlp"))
+            self.hidden.setText(", ".join(str(u) for u in cfg.model.hidden_units))
+            self.dropout.setValue(cfg.model.dropout)
+            spec = getattr(cfg, "cnn", None) or CnnSpec()
+            self.conv1_filters.setValue(spec.conv1_filters)
+            self.conv1_kernel.setCurrentText(str(spec.conv1_kernel))
+            self.conv2_filters.setValue(spec.conv2_filters)
+            self.conv2_kernel.setCurrentText(str(spec.conv2_kernel))
+            self.dense_units.setValue(spec.dense_units)
+            self.cnn_dropout.setValue(spec.dropout)
+            self.batch_norm.setChecked(spec.batch_norm)
+            self.optimizer.setCurrentText(_optimizer(cfg))
+            self.lr.setText(f"{_learning_rate(cfg):g}")
+            self.schedule.setCurrentText(cfg.lr_schedule)
+            self.smoothing.setValue(cfg.label_smoothing)
+            self.batch_size.setValue(cfg.batch_size)
+            self.epochs.setValue(cfg.epochs)
+            self.val_split.setValue(cfg.validation_split)
+            self.seed.setValue(cfg.seed)
+            self.augment.setChecked(cfg.augment)
+            self.preset.setCurrentText(name)
+        finally:
+            self._loading_preset = False
+        self._form_changed()
+
+    # --- the config ------------------------------------------------------------------------------------------
+    def config(self) -> TrainingConfig:
+        """The form as a validated config; raises ConfigError with the reason."""
+        try:
+            units = tuple(int(u) for u in self.hidden.text().replace(" ", "").split(",") if u)
+        except ValueError:
+            raise ConfigError("hidden units: whole numbers separated by commas, e.g. 512, 512") from None
+        try:
+            lr = float(self.lr.text())
+        except ValueError:
+            raise ConfigError(f"learning rate: {self.lr.text()!r} is not a number") from None
+        name = self.preset.currentText()
+        base = TrainingConfig.preset_config(name) if name != "custom" else TrainingConfig()
+        cnn = CnnSpec(conv1_filters=self.conv1_filters.value(), conv1_kernel=int(self.conv1_kernel.currentText()),
+                      conv2_filters=self.conv2_filters.value(), conv2_kernel=int(self.conv2_kernel.currentText()),
+                      dense_units=self.dense_units.value(), dropout=round(self.cnn_dropout.value(), 4),
+                      batch_norm=self.batch_norm.isChecked())
+        cfg = replace(base, model=ModelSpec(units, round(self.dropout.value(), 4)), arch=self.arch_name(), cnn=cnn,
+                      optimizer=self.optimizer.currentText(), learning_rate=lr, epochs=self.epochs.value(),
+                      batch_size=self.batch_size.value(), validation_split=round(self.val_split.value(), 4),
+                      seed=self.seed.value(), lr_schedule=self.schedule.currentText(),
+                      label_smoothing=round(self.smoothing.value(), 4), augment=self.augment.isChecked())
+        cfg.validate(self.limit.value() or self._n_train())
+        return cfg
+
+    def _form_changed(self) -> None:
+        if self._loading_preset:
+            return
+        try:
+            cfg = self.config()
+        except ConfigError as exc:
+            self.form_error.setText(f"⚠ {exc}")
+            self.valid = False
+        else:
+            self.form_error.setText("")
+            self.valid = True
+            self.summary.setPlainText(describe(cfg))
+            matches = [n for n in PRESETS if TrainingConfig.preset_config(n).to_dict() == replace(cfg, preset=n).to_dict()]
+            if not matches and self.preset.currentText() != "custom":
+                self.preset.blockSignals(True)
+                self.preset.setCurrentText("custom")
+                self.preset.blockSignals(False)
+        self.changed.emit()
+
+    def revalidate(self) -> None:
+        """Check again (the data, and so the number of training images, changed)."""
+        self._form_changed()
+
+    def set_busy(self, busy: bool) -> None:
+        for w in (self.preset, self.arch, *self.mlp_fields, *self.cnn_fields, self.optimizer, self.lr, self.schedule,
+                  self.smoothing, self.batch_size, self.epochs, self.val_split, self.seed, self.augment, self.limit):
+            w.setEnabled(not busy)
+
+
+def describe(cfg: TrainingConfig) -> str:
+    """The summary text: layers and parameters of the network ``cfg`` builds, then loss, optimizer and metric."""
+    lines = [summarize_config(cfg).text(), "", "Loss: categorical cross-entropy"]
+    if cfg.label_smoothing:
+        lines.append(f"  label smoothing {cfg.label_smoothing:g}")
+    lines += [f"Optimizer: {_optimizer(cfg)}, lr {_learning_rate(cfg):g}", f"  schedule: {cfg.lr_schedule}",
+              "Metric: accuracy"]
+    return "\n".join(lines)
+
+
+def _optimizer(cfg: TrainingConfig) -> str:
+    return getattr(cfg, "optimizer", None) or cfg.model.optimizer
+
+
+def _learning_rate(cfg: TrainingConfig) -> float:
+    lr = getattr(cfg, "learning_rate", None)
+    return float(lr if lr is not None else cfg.model.learning_rate)

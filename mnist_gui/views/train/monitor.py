@@ -1,0 +1,217 @@
+"""The Train tab's monitor: progress bar with epoch/step/ETA/speed, the result line, the live pyqtgraph plots
+(created on first show: pyqtgraph is not imported at start-up), the Keras-style log, and a "Loading
+TensorFlow…" busy line. It only displays what the job controller reports; it starts nothing."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
+)
+
+log = logging.getLogger(__name__)
+
+PLOT_INTERVAL_MS = 200  # plots redraw at most 5 times a second (≤ 10 Hz; cheaper for TF on 2 cores)
+
+
+def fmt_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingMonitor(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history: dict[str, list[float]] = {}
+        self.batch_x: list[float] = []
+        self.batch_loss: list[float] = []
+        self.batch_acc: list[float] = []
+        self.plots: Any = None
+        self.overlays: list[Any] = []  # runs shown beside the live curves (RunRecord-like: history, best_epoch, title)
+        self._dirty = False
+        self._dark = False
+        self._t_start = 0.0
+        self._epochs = 1
+        self._n_fit = 1
+        self.last_step = (0, 0, 0)  # (epoch, step, steps) of the last batch shown
+
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        # Busy line while TensorFlow loads: an indeterminate bar says something is happening.
+        self.loading = QWidget()
+        lh = QHBoxLayout(self.loading)
+        lh.setContentsMargins(0, 0, 0, 0)
+        self.loading_label = QLabel("Loading TensorFlow…")
+        self.loading_bar = QProgressBar()
+        self.loading_bar.setRange(0, 0)
+        self.loading_bar.setMaximumWidth(160)
+        self.loading_bar.setTextVisible(False)
+        lh.addWidget(self.loading_label)
+        lh.addWidget(self.loading_bar)
+        lh.addStretch(1)
+        self.loading.hide()
+        v.addWidget(self.loading)
+
+        prog = QGridLayout()
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p%")
+        self.epoch_label = QLabel("Epoch –")
+        self.step_label = QLabel("Step –")
+        self.time_label = QLabel("Elapsed – · ETA –")
+        self.speed_label = QLabel("– samples/s")
+        self.result_label = QLabel("Test accuracy: –")
+        f = QFont(self.font())
+        f.setPointSize(f.pointSize() + 6)
+        f.setBold(True)
+        self.result_label.setFont(f)
+        # Wrapped: a long outcome ("Stopped: … the active model stays") must not widen the window past the screen.
+        self.result_label.setWordWrap(True)
+        prog.addWidget(self.progress, 0, 0, 1, 4)
+        for i, w in enumerate((self.epoch_label, self.step_label, self.time_label, self.speed_label)):
+            prog.addWidget(w, 1, i)
+        # A stopped run's model is not made active on its own (unless it beats the active one): the user may.
+        self.use_result_btn = QPushButton("Use this model", toolTip="Make the stopped run's best checkpoint the active model")
+        self.use_result_btn.hide()
+        result_row = QHBoxLayout()
+        result_row.addWidget(self.result_label, 1)
+        result_row.addWidget(self.use_result_btn)
+        prog.addLayout(result_row, 2, 0, 1, 4)
+        v.addLayout(prog)
+
+        self.strip_area = QVBoxLayout()  # the live test strip goes here (train/test_strip.py)
+        v.addLayout(self.strip_area)
+        self.plot_area = QWidget()
+        self.plot_layout = QHBoxLayout(self.plot_area)
+        self.plot_layout.setContentsMargins(0, 0, 0, 0)
+        self.smooth = QCheckBox("Smooth batch curves")
+        self.smooth.setChecked(False)  # Keras' batch values are already running means
+        self.smooth.toggled.connect(self.mark_dirty)
+        v.addWidget(self.plot_area, 3)
+        v.addWidget(self.smooth)
+        self.log = QPlainTextEdit(readOnly=True)
+        self.log.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
+        self.log.setMaximumBlockCount(5000)
+        # The log shares its space with the Runs panel (the tab adds it): both fit a 768-pixel-high screen.
+        self.bottom_tabs = QTabWidget()
+        self.bottom_tabs.addTab(self.log, "Log")
+        v.addWidget(self.bottom_tabs, 2)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(PLOT_INTERVAL_MS)
+        self.timer.timeout.connect(self.refresh_plots)
+
+    # --- TensorFlow loading -----------------------------------------------------------------------------
+    def show_loading(self, on: bool, text: str = "Loading TensorFlow…") -> None:
+        self.loading_label.setText(text)
+        self.loading.setVisible(on)
+
+    # --- plots -------------------------------------------------------------------------------------------
+    def ensure_plots(self) -> None:
+        """Create the pyqtgraph plots on first use (pyqtgraph is not imported at start-up)."""
+        if self.plots is not None:
+            return
+        from mnist_gui.views.plots import TrainingPlots
+
+        self.plots = TrainingPlots(self.plot_area)
+        self.plots.set_dark(self._dark)
+        self.plot_layout.addWidget(self.plots)
+        self.plots.set_overlays(self.overlays)
+        self.mark_dirty()
+        self.refresh_plots()
+
+    def set_dark(self, dark: bool) -> None:
+        self._dark = dark
+        if self.plots is not None:
+            self.plots.set_dark(dark)
+
+    def set_overlays(self, runs: list[Any]) -> None:
+        self.overlays = list(runs)
+        if self.plots is not None:
+            self.plots.set_overlays(self.overlays)
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    def refresh_plots(self) -> None:
+        if self.plots is None or not self._dirty:
+            return
+        self._dirty = False
+        self.plots.update_curves(self.batch_x, self.batch_loss, self.batch_acc, self.history, self.smooth.isChecked())
+
+    def show_history(self, history: dict[str, list[float]]) -> None:
+        self.history = history
+        self.batch_x, self.batch_loss, self.batch_acc = [], [], []
+        self.mark_dirty()
+        self.refresh_plots()
+
+    # --- a job's progress -----------------------------------------------------------------------------------
+    def start(self, what: str, epochs: int, samples_per_epoch: int) -> None:
+        self.ensure_plots()
+        self.history = {}
+        self.batch_x, self.batch_loss, self.batch_acc = [], [], []
+        self.log.clear()
+        self.result_label.setText(f"{what}…")
+        self.use_result_btn.hide()
+        self._epochs, self._n_fit = epochs, max(1, samples_per_epoch)
+        self.last_step = (0, 0, 0)
+        self.progress.setRange(0, epochs * 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.epoch_label.setText(f"Epoch 1/{epochs}")
+        self.step_label.setText("Step –")
+        self.time_label.setText("Elapsed 0:00 · ETA –")
+        self.speed_label.setText("– samples/s")
+        self._t_start = time.perf_counter()
+        self.timer.start()
+
+    def append_log(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def on_batch(self, epoch: int, step: int, steps: int, logs: dict) -> None:
+        self.last_step = (epoch, step, steps)
+        x = epoch + step / steps
+        self.batch_x.append(x)
+        self.batch_loss.append(logs.get("loss", float("nan")))
+        self.batch_acc.append(logs.get("accuracy", float("nan")))
+        self._dirty = True
+        self.progress.setValue(int(x * 1000))
+        elapsed = time.perf_counter() - self._t_start
+        done_frac = x / self._epochs
+        eta = elapsed * (1 - done_frac) / done_frac if done_frac > 0 else 0
+        self.epoch_label.setText(f"Epoch {epoch + 1}/{self._epochs}")
+        self.step_label.setText(f"Step {step}/{steps}")
+        self.time_label.setText(f"Elapsed {fmt_duration(elapsed)} · ETA {fmt_duration(eta)}")
+        if elapsed > 0:
+            self.speed_label.setText(f"{x * self._n_fit / elapsed:,.0f} samples/s")
+
+    def on_epoch(self, epoch: int, logs: dict, seconds: float) -> None:
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(float(v))
+        self._dirty = True
+
+    def finish(self, outcome: str) -> None:
+        """A job is over: the bar and the labels say the same thing, and no ETA is left standing.
+
+        ``outcome``: "done" (bar full), "stopped" or "failed" (bar left where the job ended, and says so).
+        """
+        epoch, step, steps = self.last_step
+        elapsed = fmt_duration(time.perf_counter() - self._t_start)
+        if outcome == "done":
+            self.progress.setValue(self.progress.maximum())
+            self.progress.setFormat("Done — %p%")
+            self.epoch_label.setText(f"Epoch {self._epochs}/{self._epochs}")
+            self.step_label.setText(f"Step {steps}/{steps}" if steps else "Step –")
+        else:
+            self.progress.setFormat(f"{outcome.capitalize()} at %p%")
+            self.epoch_label.setText(f"Epoch {epoch + 1}/{self._epochs}")
+            self.step_label.setText(f"{outcome.capitalize()} at step {step}/{steps}" if steps else outcome.capitalize())
+        self.time_label.setText(f"Elapsed {elapsed} · {outcome}")
+
+    def stop_timer(self) -> None:
+        self.timer.stop()
+        self.refresh_plots()

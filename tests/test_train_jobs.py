@@ -1,0 +1,58 @@
+"""Train-tab job control: evaluate-untrained and training never run at the same time (both seed Keras)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mnist_gui.ml.data import Mnist
+
+
+@pytest.fixture
+def window(tf_window, mnist):
+    tf_window.state.set_data(Mnist(mnist.x_train[:600], mnist.y_train[:600], mnist.x_test[:200], mnist.y_test[:200], "tiny"))
+    tf_window.train_tab.apply_preset("notebook")
+    yield tf_window
+    tf_window.close()
+
+
+def test_train_waits_while_evaluate_runs(qtbot, window):
+    tab = window.train_tab
+    with qtbot.waitSignal(tab.evaluated, timeout=60000):
+        tab.eval_btn.click()
+        assert not tab.train_btn.isEnabled() and not tab.train_action.isEnabled()
+        tab.start_training()  # e.g. Ctrl+T while evaluating: ignored
+        assert not tab.is_training()
+    assert tab.train_btn.isEnabled() and tab.eval_btn.isEnabled()
+
+
+def test_evaluate_is_refused_while_training(qtbot, window):
+    tab = window.train_tab
+    tab.epochs.setValue(1)
+    evaluated = []
+    tab.evaluated.connect(evaluated.append)
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000):
+        tab.train_btn.click()
+        assert tab.is_training() and not tab.eval_btn.isEnabled()
+        tab.evaluate_untrained()
+        assert tab.jobs.eval_thread is None
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    assert not evaluated and tab.eval_btn.isEnabled()
+
+
+def test_train_pressed_before_tensorflow_starts_once_it_has_loaded(qtbot, started_window, mnist):
+    w = started_window
+    w.state.set_data(Mnist(mnist.x_train[:600], mnist.y_train[:600], mnist.x_test[:200], mnist.y_test[:200], "tiny"))
+    tab = w.train_tab
+    tab.apply_preset("notebook")
+    tab.epochs.setValue(1)
+    assert not w.state.tf_ready, "the window does not import TensorFlow before it is needed"
+    w.tabs.setCurrentWidget(tab)  # showing the tab asks for TensorFlow and says it is loading
+    assert w.state.tf_requested and tab.monitor.loading.isVisibleTo(tab)
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000):
+        tab.train_btn.click()
+        if not w.state.tf_ready:
+            assert not tab.is_training() and "Training starts" in tab.monitor.loading_label.text()
+            assert not tab.train_btn.isEnabled() and tab.stop_btn.isEnabled()  # Stop cancels the wait
+    qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    assert not tab.monitor.loading.isVisibleTo(tab)
+    w.close()
