@@ -53,6 +53,23 @@ def tf_window(qtbot):
     return open_window(qtbot, need_tf=True)
 
 
+@pytest.fixture
+def start_window(qtbot):
+    """Starts any number of main windows (two instances, restarts); each is closed after the test."""
+    from tests.gui_helpers import open_window
+
+    made = []
+
+    def start():
+        w = open_window(qtbot)
+        made.append(w)
+        return w
+
+    yield start
+    for w in made:
+        w.close()
+
+
 @pytest.fixture(scope="session")
 def mnist() -> Mnist:
     return load_mnist()

@@ -6,27 +6,12 @@ import errno
 import subprocess
 import sys
 
-import pytest
 
 from mnist_gui.ml.my_digits import MyDigits, default_path
 from mnist_gui.views.threads import running_threads
-from tests.gui_helpers import draw_polyline, open_window
+from tests.gui_helpers import draw_polyline
 
 SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
-
-
-@pytest.fixture
-def start_window(qtbot):
-    made = []
-
-    def start():
-        w = open_window(qtbot)
-        made.append(w)
-        return w
-
-    yield start
-    for w in made:
-        w.close()
 
 
 def test_damaged_collection_at_start_is_reported_kept_and_replaced(start_window, mnist):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mnist_gui.ml.my_digits import MyDigits, default_path
-from tests.gui_helpers import draw_polyline, open_window
+from tests.gui_helpers import draw_polyline
 
 SEVEN = [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
 ONE = [(0.5, 0.2), (0.5, 0.8)]
@@ -117,23 +117,9 @@ def test_lock_held_by_another_process_fails_cleanly_and_changes_nothing(tmp_path
     assert not coll.refresh()
 
 
-@pytest.fixture
-def windows(qtbot):
-    made = []
-
-    def start():
-        w = open_window(qtbot)
-        made.append(w)
-        return w
-
-    yield start
-    for w in made:
-        w.close()
-
-
-def test_two_windows_adding_digits_lose_nothing(windows):
+def test_two_windows_adding_digits_lose_nothing(start_window):
     """The issue's report with two windows: each adds to the file what it drew, and each sees the other's."""
-    a, b = windows(), windows()
+    a, b = start_window(), start_window()
     draw_polyline(a.draw_tab.canvas, SEVEN)
     assert a.draw_tab.add_to_my_digits(7)
     draw_polyline(b.draw_tab.canvas, ONE)
@@ -146,8 +132,8 @@ def test_two_windows_adding_digits_lose_nothing(windows):
     assert b.state.my_digits.refresh() and b.state.my_digits.y.tolist() == [7, 1, 1]
 
 
-def test_window_reports_a_busy_lock_and_keeps_the_drawing(windows, lock_held_elsewhere, monkeypatch):
-    w = windows()
+def test_window_reports_a_busy_lock_and_keeps_the_drawing(start_window, lock_held_elsewhere, monkeypatch):
+    w = start_window()
     monkeypatch.setattr(w.state.my_digits, "lock_timeout", 0.3)
     lock_held_elsewhere(default_path())
     draw_polyline(w.draw_tab.canvas, SEVEN)
