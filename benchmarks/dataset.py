@@ -23,7 +23,7 @@ def browse(open_after_s: float = 3.0, selections: int = 40, pause_s: float = 0.2
 
     from mnist_gui.app import create_window
     from mnist_gui.startup import missing, wait_until_started
-    from mnist_gui.views.dataset_tab import _predict_all  # the tab's whole-split prediction (confusion matrix)
+    from mnist_gui.views.dataset.predictions import predict_classes as _predict_all  # the tab's whole-split prediction
     from mnist_gui.views.threads import running_threads
 
     app = QApplication.instance() or QApplication([])

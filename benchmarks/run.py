@@ -215,6 +215,104 @@ def bundle(quick: bool) -> list[Figure]:
     return [("bundle_size_gb", r["bytes"] / 1e9, "GB"), ("frozen_window_visible_s", statistics.median(r["seconds"]), "s")]
 
 
+# --- numbers on the canvas (benchmarks/numbers.py) -----------------------------------------------------------
+@figures("multidigit_segmentation", "multidigit_split_digits")
+def multidigit_segmentation(quick: bool) -> list[Figure]:
+    """Numbers of 1–5 MNIST test digits drawn with mouse events: the right digit count, digits cut in two."""
+    r = measure("numbers", "multidigit_segmentation", **({"count": 30} if quick else {}))
+    return [("multidigit_segmentation", 100 * r["right_count"] / r["numbers"], f"% ({r['numbers']} numbers, {r['digits']} digits)"),
+            ("multidigit_split_digits", r["split_digits"], "digits cut in two")]
+
+
+@figures("multidigit_digit_accuracy", "multidigit_single_digit_accuracy")
+def multidigit_accuracy(quick: bool) -> list[Figure]:
+    r = measure("numbers", "multidigit_digit_accuracy", **({"count": 30} if quick else {}))
+    return [("multidigit_digit_accuracy", 100 * r["multi_correct"] / max(r["multi_digits"], 1), "%"),
+            ("multidigit_single_digit_accuracy", 100 * r["single_accuracy"], "% (the same digits drawn one at a time)")]
+
+
+@figures("multidigit_p95_ms", "multidigit_cpu_p95_ms")
+def multidigit_latency(quick: bool) -> list[Figure]:
+    """Stroke release to the number shown (split, both models, display), every stroke of 5-digit numbers."""
+    r = measure("numbers", "multidigit_p95_ms", **({"count": 5} if quick else {}))
+    return [("multidigit_p95_ms", 1000 * p95(r["seconds"]), f"ms (p95 over {len(r['seconds'])} strokes)"),
+            ("multidigit_cpu_p95_ms", 1000 * p95(r["cpu_seconds"]), "ms (CPU time of the same updates)")]
+
+
+@figures("number_image_accuracy")
+def number_image_accuracy(quick: bool) -> list[Figure]:
+    r = measure("numbers", "number_image_accuracy", **({"count": 30} if quick else {}))
+    return [("number_image_accuracy", 100 * r["image_correct"] / max(r["image_digits"], 1),
+             f"% ({r['image_right_count']} of {r['numbers']} numbers split right)")]
+
+
+# --- the two architectures side by side (benchmarks/arch.py) ------------------------------------------------
+@figures("test_accuracy_cnn")
+def accuracy_cnn(quick: bool) -> list[Figure]:
+    """The ``cnn`` preset, its 10 epochs, seed 42, full MNIST (--quick: 1 epoch on 10,000 images)."""
+    r = measure("arch", "accuracy", **({"epochs": 1, "limit": 10000} if quick else {}))
+    return [("test_accuracy_cnn", 100 * r["test_accuracy"], f"% ({r['epochs']} epochs, best epoch {r['best_epoch']}, "
+             f"{r['n_train']} training / {r['n_test']} test images)")]
+
+
+@figures("cnn_epoch_time_ratio", "cnn_epoch_seconds", "mlp_epoch_seconds")
+def cnn_epoch_time(quick: bool) -> list[Figure]:
+    """CNN preset vs default-MLP preset in one process, interleaved runs; per round the ratio of their
+    steady-state epoch seconds (epoch 1 left out, median of the rest), the figure the median of the rounds."""
+    r = measure("arch", "epoch_time", **({"epochs": 2, "rounds": 1, "limit": 10000} if quick else {}))
+    rounds = r["rounds"]
+    ratios = [x["cnn"] / x["mlp"] for x in rounds]
+    return [("cnn_epoch_time_ratio", statistics.median(ratios), f"x (CNN / MLP epoch seconds per interleaved round; {spread(ratios)})"),
+            ("cnn_epoch_seconds", statistics.median(x["cnn"] for x in rounds), "s (cnn preset)"),
+            ("mlp_epoch_seconds", statistics.median(x["mlp"] for x in rounds), "s (default preset)")]
+
+
+@figures("cnn_train_throughput_ratio", "cnn_train_throughput_ratio_noaug", "cnn_train_epoch_seconds_project",
+         "cnn_train_epoch_seconds_project_noaug", "cnn_train_epoch_seconds_bare")
+def cnn_throughput(quick: bool) -> list[Figure]:
+    """The project's CNN training vs a bare Keras-default ``fit`` of the same CNN: per interleaved round the
+    ratio of their seconds, the figure their median. ``_noaug``: the preset without its augmentation (like for
+    like: the bare fit has none)."""
+    r = measure("arch", "throughput", **({"epochs": 1, "rounds": 1, "limit": 10000} if quick else {}))
+    e, rounds = r["epochs"], r["rounds"]
+    aug = [x["bare"] / x["project"] for x in rounds]
+    noaug = [x["bare"] / x["project_noaug"] for x in rounds]
+    return [("cnn_train_throughput_ratio", statistics.median(aug),
+             f"x (bare fit without augmentation / the cnn preset with its augmentation, per round; {spread(aug)})"),
+            ("cnn_train_throughput_ratio_noaug", statistics.median(noaug),
+             f"x (bare fit / the cnn preset without augmentation, per round; {spread(noaug)})"),
+            ("cnn_train_epoch_seconds_project", statistics.median(x["project"] for x in rounds) / e, "s"),
+            ("cnn_train_epoch_seconds_project_noaug", statistics.median(x["project_noaug"] for x in rounds) / e, "s"),
+            ("cnn_train_epoch_seconds_bare", statistics.median(x["bare"] for x in rounds) / e, "s")]
+
+
+@figures("cnn_drawn_digit_accuracy", "drawn_digit_accuracy_mlp_same_set", "draw_to_prediction_both_p95_ms",
+         "draw_to_prediction_both_median_ms")
+def cnn_drawing(quick: bool) -> list[Figure]:
+    """1000 test digits drawn on the canvas (the digits of ``drawn_digit_accuracy``), read by the shipped CNN
+    and MLP; latency from the end of a drawing to both answers: the p95 of each round of 1000 digits, the
+    figure their median."""
+    r = measure("arch", "drawing", **({"n": 100, "rounds": 1} if quick else {}))
+    rounds = r["latency_rounds"]
+    p95s = [p95(x) for x in rounds]
+    n = len(rounds[0])
+    return [("cnn_drawn_digit_accuracy", 100 * r["cnn_drawn_accuracy"], f"% ({n} drawn digits; {100 * r['disagree']:.1f}% read differently by the MLP)"),
+            ("drawn_digit_accuracy_mlp_same_set", 100 * r["mlp_drawn_accuracy"], "% (the same drawings)"),
+            ("draw_to_prediction_both_p95_ms", 1000 * statistics.median(p95s),
+             f"ms (MLP + CNN; p95 over {n} drawn digits; {spread(p95s, 1000)})"),
+            ("draw_to_prediction_both_median_ms", 1000 * statistics.median(x for rnd in rounds for x in rnd), "ms")]
+
+
+@figures("export_max_abs_diff")
+def export_diff(quick: bool) -> list[Figure]:
+    """Both shipped models exported as .keras, SavedModel and TFLite, each loaded back and compared on 1,000 test digits."""
+    runs = measure("arch", "export", **({"n_check": 100} if quick else {}))["runs"]
+    worst = max(runs, key=lambda x: x["max_abs_diff"])
+    return [("export_max_abs_diff", worst["max_abs_diff"],
+             f"(max |probability difference|, {len(runs)} exports of {worst['n_checked']} test digits; worst {worst['arch']} "
+             f"{worst['format']}; " + ", ".join(f"{x['arch']} {x['format']} {x['max_abs_diff']:.2g}" for x in runs) + ")")]
+
+
 # --- "Inside the network" (benchmarks/inside.py prints its own figure lines) --------------------------------
 _LINE = re.compile(r"^(\S+): (\S+) ?(.*)$")
 
