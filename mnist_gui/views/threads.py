@@ -1,7 +1,7 @@
 """Worker threads, one pattern for all: a QObject moved to a QThread (superqt's ``new_worker_qthread``).
 
-``thread.started → worker.run``; the worker's ``finished`` → ``thread.quit``; ``thread.finished`` →
-``deleteLater`` for both. Every thread started here is registered so tests (and shutdown) can check
+``thread.started → worker.run``; the worker's ``finished`` → back to the GUI thread, ``thread.quit`` and
+``deleteLater`` (so it is destroyed on the GUI thread); ``thread.finished`` → ``deleteLater``. Every thread started here is registered so tests (and shutdown) can check
 that none is left running.
 """
 
@@ -13,7 +13,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,13 @@ def start_worker(worker: QObject, name: str) -> QThread:
     """Move ``worker`` (with ``run()`` and a ``finished`` signal) to a new QThread and start it."""
     thread = QThread()
     thread.setObjectName(name)
+    home = QThread.currentThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
+    # The worker goes home before it is deleted: destroyed on its own thread, PySide's ~QObject waits for the
+    # GIL while holding Qt's connection lock, and a GUI thread that holds the GIL and (dis)connects anything
+    # deadlocks against it. Direct: runs on the worker thread, the only one allowed to move it.
+    worker.finished.connect(lambda w=worker, h=home: w.moveToThread(h), Qt.DirectConnection)
     worker.finished.connect(thread.quit)
     worker.finished.connect(worker.deleteLater)
     thread.finished.connect(thread.deleteLater)
