@@ -98,14 +98,33 @@ def test_wrong_input_or_output_shape_is_refused(tmp_path, input_shape, outputs, 
         load_keras_model(p)
 
 
-def test_non_mlp_layers_are_refused(tmp_path):
+def test_a_small_convolutional_model_runs_in_numpy_like_keras(tmp_path):
+    """Since the CNN landed, any stack of the layers the numpy CNN knows is a model the app can run."""
     import keras
 
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
     p = tmp_path / "conv.keras"
     model.save(p)
-    with pytest.raises(ModelError, match="not part of an MNIST MLP"):
+    _, predictor = load_keras_model(p)
+    x = np.random.default_rng(0).random((5, 28, 28), dtype=np.float32)
+    np.testing.assert_allclose(predictor.predict(x), model.predict(x[..., None], verbose=0), atol=1e-5)
+
+
+@pytest.mark.parametrize(("layer", "message"), [
+    ("average_pooling", "not part of an MNIST CNN"),
+    ("strided_conv", "only channels-last, 'valid', stride-1 convolutions"),
+])
+def test_layers_the_numpy_predictors_cannot_run_are_refused(tmp_path, layer, message):
+    import keras
+
+    extra = (keras.layers.AveragePooling2D(2) if layer == "average_pooling"
+             else keras.layers.Conv2D(2, 3, strides=2))
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), extra, keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    p = tmp_path / f"{layer}.keras"
+    model.save(p)
+    with pytest.raises(ModelError, match=message):
         load_keras_model(p)
 
 
