@@ -204,3 +204,22 @@ def test_saved_digit_comes_back_as_editable_strokes(qtbot, window):
     assert "True label: 7" in tab.truth_label.text()
     tab.canvas.undo()
     assert tab.canvas.is_empty(), "bringing it back is one undo step"
+
+
+def test_saliency_tile_shows_evidence_for_the_answer(qtbot):
+    """The 'why' tile beside the 28x28 input: red where the ink makes it the answer (numpy, no TensorFlow)."""
+    import numpy as np
+
+    from mnist_gui.ml.explain import saliency
+    from mnist_gui.views.saliency_image import saliency_rgb
+
+    w = open_window(qtbot)
+    draw_polyline(w.draw_tab.canvas, [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)])
+    qtbot.waitUntil(lambda: w.draw_tab.last_probs is not None and not w.draw_tab.why_tile.pixmap().isNull(), timeout=10000)
+    x = w.draw_tab.digits[w.draw_tab.selected].x
+    digit = int(w.draw_tab.last_probs.argmax())
+    sal = saliency(w.state.model.predictor, x, digit)
+    rgb = saliency_rgb(x, sal, dark=False).astype(int)
+    top = np.unravel_index(np.argmax(sal), sal.shape)
+    assert rgb[top][0] > rgb[top][2]  # the strongest evidence for the answer is drawn red, not blue
+    assert np.all(rgb[x == 0] == 255)  # blank paper has no evidence and stays paper
