@@ -384,12 +384,18 @@ class DrawTab(QWidget):
         from mnist_gui.views.qimage import to_qimage
         from mnist_gui.views.saliency_image import saliency_rgb
 
+        import mnist_gui.ml.explain_conv  # noqa: F401  (registers the CNN's explainer)
+
         model = self.state.model
-        if model is None:
+        steps = 8 if model is not None and type(model.predictor).__name__ == "NumpyCnnPredictor" else 32
+        try:
+            sal = saliency(model.predictor, x, digit, steps=steps) if model is not None else None
+        except TypeError:  # a predictor with no explainer: no picture, the answer still shows
+            sal = None
+        if sal is None:
             self.why_tile.clear()
             return
-        steps = 8 if type(model.predictor).__name__ == "NumpyCnnPredictor" else 32
-        rgb = saliency_rgb(x, saliency(model.predictor, x, digit, steps=steps), dark)
+        rgb = saliency_rgb(x, sal, dark)
         size = self.why_tile.width() - 2
         self.why_tile.setPixmap(QPixmap.fromImage(to_qimage(rgb).scaled(size, size, Qt.KeepAspectRatio, Qt.FastTransformation)))
 
