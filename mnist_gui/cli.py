@@ -25,31 +25,30 @@ from mnist_gui.ml.progress import TrainingReporter
 log = logging.getLogger(__name__)
 
 
-def _positive_int(text: str) -> int:
+def _parse(text: str, conv: type, what: str) -> Any:
+    """``conv(text)``, or argparse's error saying what was expected."""
     try:
-        v = int(text)
+        return conv(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def _positive_int(text: str) -> int:
+    v = _parse(text, int, "a whole number")
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be ≥ 1 (got {v})")
     return v
 
 
 def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    v = _parse(text, float, "a number")
     if not 0.0 < v < 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, exclusive (got {v})")
     return v
 
 
 def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    v = _parse(text, float, "a number")
     if not v > 0 or not math.isfinite(v):
         raise argparse.ArgumentTypeError(f"must be a finite number > 0 (got {text})")
     return v
@@ -59,10 +58,7 @@ def _seed(text: str) -> int:
     """A seed numpy, TensorFlow and Keras all accept (they fail deep inside on -1 or 2**32)."""
     from mnist_gui.ml.training import MAX_SEED
 
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    v = _parse(text, int, "a whole number")
     if not 0 <= v <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"must be a whole number from 0 to {MAX_SEED} (got {v})")
     return v
