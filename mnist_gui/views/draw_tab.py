@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPixmap, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
@@ -379,25 +379,13 @@ class DrawTab(QWidget):
         self.predicted.emit(int(r.probs[i].argmax()), float(conf[i]))
 
     def _show_why(self, x: np.ndarray, digit: int, dark: bool) -> None:
-        """Saliency of the selected digit for its answer (numpy, ~1 ms for the MLP; 8 steps keep the CNN's short)."""
-        from mnist_gui.ml.explain import saliency
-        from mnist_gui.views.qimage import to_qimage
-        from mnist_gui.views.saliency_image import saliency_rgb
+        from mnist_gui.views.saliency_image import saliency_pixmap
 
-        import mnist_gui.ml.explain_conv  # noqa: F401  (registers the CNN's explainer)
-
-        model = self.state.model
-        steps = 8 if model is not None and type(model.predictor).__name__ == "NumpyCnnPredictor" else 32
-        try:
-            sal = saliency(model.predictor, x, digit, steps=steps) if model is not None else None
-        except TypeError:  # a predictor with no explainer: no picture, the answer still shows
-            sal = None
-        if sal is None:
+        pix = saliency_pixmap(self.state.model.predictor if self.state.model else None, x, digit, dark, self.why_tile.width() - 2)
+        if pix is None:
             self.why_tile.clear()
-            return
-        rgb = saliency_rgb(x, sal, dark)
-        size = self.why_tile.width() - 2
-        self.why_tile.setPixmap(QPixmap.fromImage(to_qimage(rgb).scaled(size, size, Qt.KeepAspectRatio, Qt.FastTransformation)))
+        else:
+            self.why_tile.setPixmap(pix)
 
     def set_dark(self, dark: bool) -> None:
         self.canvas.set_dark(dark)
