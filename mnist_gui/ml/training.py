@@ -122,6 +122,23 @@ def compile_model(model: Any, cfg: TrainingConfig, steps_per_epoch: int) -> None
     )
 
 
+TENSOR_ROWS = 2000  # rows per conversion in as_tensor: ~6 MB, the GIL held for a few milliseconds
+
+
+def as_tensor(a: np.ndarray) -> Any:
+    """``a`` as a TensorFlow tensor, converted a slice at a time.
+
+    Keras converts numpy inputs with one ``tf.convert_to_tensor``, which holds the GIL for the whole copy:
+    ~90 ms for the training set, a frozen window for as long. Slices hold it a few milliseconds each; the
+    concatenation is a TensorFlow op, run without the GIL.
+    """
+    import tensorflow as tf
+
+    if len(a) <= TENSOR_ROWS:
+        return tf.convert_to_tensor(a)
+    return tf.concat([tf.convert_to_tensor(a[i : i + TENSOR_ROWS]) for i in range(0, len(a), TENSOR_ROWS)], axis=0)
+
+
 def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(loss, accuracy) on the given set."""
     loss, acc = model.evaluate(x, y, batch_size=1024, verbose=0)
@@ -138,7 +155,7 @@ def evaluate_untrained(cfg: TrainingConfig, data: Mnist) -> float:
     p = prepare(data)
     model = build_network(cfg, seed=cfg.seed)
     compile_model(model, cfg, 1)
-    return evaluate(model, p.x_test, p.y_test)[1]
+    return evaluate(model, as_tensor(p.x_test), as_tensor(p.y_test))[1]
 
 
 def _checkpoint_callback(cfg: TrainingConfig, reporter: TrainingReporter, ckpt_path: Path, saved_model: Any,
@@ -234,15 +251,19 @@ def _train(cfg: TrainingConfig, data: Mnist, ckpt_path: Path, reporter: Training
                       steps_per_execution=cfg.steps_per_execution, jit_compile=fit_model.jit_compile)
     reporter.message(summarize_config(cfg).text())
 
-    _, acc_before = evaluate(model, p.x_test, p.y_test)
+    # the arrays as tensors up front (see as_tensor): the window stays responsive while they are copied
+    x_fit, y_fit = as_tensor(p.x_train[:n_fit]), as_tensor(p.y_train[:n_fit])
+    x_val, y_val = as_tensor(p.x_train[n_fit:]), as_tensor(p.y_train[n_fit:])
+    x_test, y_test = as_tensor(p.x_test), as_tensor(p.y_test)
+    _, acc_before = evaluate(model, x_test, y_test)
     reporter.message(f"Test accuracy before training: {acc_before:.2%}")
 
     progress = progress_callback(reporter, stop_event, cfg.epochs, steps)
     best = _checkpoint_callback(cfg, reporter, ckpt_path, model, writer)
     t0 = time.perf_counter()
     # Keras' own validation_split would be computed by Keras; the split is sliced here so fit_size is the truth.
-    hist = fit_model.fit(p.x_train[:n_fit], p.y_train[:n_fit], batch_size=cfg.batch_size, epochs=cfg.epochs,
-                         validation_data=(p.x_train[n_fit:], p.y_train[n_fit:]), callbacks=[progress, best], verbose=0)
+    hist = fit_model.fit(x_fit, y_fit, batch_size=cfg.batch_size, epochs=cfg.epochs,
+                         validation_data=(x_val, y_val), callbacks=[progress, best], verbose=0)
     seconds = time.perf_counter() - t0
     epochs_run = len(hist.history.get("loss", []))
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
@@ -252,7 +273,7 @@ def _train(cfg: TrainingConfig, data: Mnist, ckpt_path: Path, reporter: Training
         raise ModelError(f"training ended before any checkpoint was saved ({why}); nothing to keep")
     reporter.message(f"Loading the best checkpoint (epoch {best.best_epoch}, val_loss {best.best:.5f}) from {ckpt_path}")
     best_model = keras.models.load_model(ckpt_path, safe_mode=True)
-    test_loss, test_acc = evaluate(best_model, p.x_test, p.y_test)
+    test_loss, test_acc = evaluate(best_model, x_test, y_test)
     from mnist_gui.ml.inference import predictor_from_keras
 
     result = TrainingResult(
