@@ -157,6 +157,26 @@ def test_training_weights_timeline(qtbot, tab) -> None:
     assert len(w.snapshots) == 1
 
 
+def test_training_weights_wait_for_a_tab_never_shown(qtbot, small_mnist) -> None:
+    """Snapshots that arrive while the tab was never shown do not build it (that blocked the event loop
+    ~150 ms at the end of the first epoch); they are all there when it is first shown."""
+    state = AppState()
+    state.set_data(small_mnist)
+    state.set_model(ActiveModel(load_default_predictor(), "default", None, None))
+    t = InsideTab(state)
+    qtbot.addWidget(t)
+    rng = np.random.default_rng(1)
+    kernels = [rng.normal(size=(784, 512)).astype(np.float32) for _ in range(3)]
+    for epoch, k in enumerate(kernels):
+        state.publish_training_weights(epoch, k)
+    assert not t._built
+    t.resize(1300, 700)
+    t.show()
+    qtbot.waitUntil(lambda: t.map.embedding is not None and not t.busy(), timeout=60_000)
+    assert [e for e, _ in t.weights.snapshots] == [0, 1, 2] and t.weights.slider.value() == 2
+    np.testing.assert_array_equal(t.weights.snapshots[1][1], explain.first_layer_pictures(kernels[1]))
+
+
 def test_export_png(qtbot, tab, tmp_path) -> None:
     from PySide6.QtGui import QImage
 

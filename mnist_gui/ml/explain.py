@@ -274,3 +274,18 @@ def _top_eigen(cov: np.ndarray, m: int, block: int = 12) -> tuple[np.ndarray, np
     evals, vecs = np.linalg.eigh(q.T @ cov @ q)
     top = np.argsort(evals)[::-1][:m]
     return evals[top].clip(min=0), (q @ vecs[:, top]).T
+
+
+SHOWN = 64  # units whose first-layer weights the Inside tab follows through training
+
+
+def first_layer_pictures(kernel: np.ndarray) -> np.ndarray:
+    """A first-layer kernel → ``(≤64, h, w)`` pictures of a fixed set of units: MLP (784, units) → 28×28
+    templates of units spread evenly over the layer; conv (kh, kw, 1, filters) → its first 64 filters."""
+    k = np.asarray(kernel, dtype=np.float32)
+    if k.ndim == 2 and k.shape[0] == 28 * 28:
+        pick = np.unique(np.linspace(0, k.shape[1] - 1, min(SHOWN, k.shape[1])).round().astype(int))
+        return k[:, pick].T.reshape(-1, 28, 28)
+    if k.ndim == 4:
+        return np.moveaxis(k[:, :, 0, :SHOWN], -1, 0)
+    raise ValueError(f"not a first-layer kernel: shape {k.shape}")

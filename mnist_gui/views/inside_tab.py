@@ -73,6 +73,7 @@ class InsideTab(QWidget):
         self._running: set[tuple[str, str]] = set()  # (kind, key) jobs under way
         self._threads: list[QThread] = []
         self._dirty = True
+        self._pending_weights: list[tuple[int, np.ndarray]] = []  # training snapshots before the tab was built
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
@@ -132,6 +133,9 @@ class InsideTab(QWidget):
         self._layout.addWidget(self.model_panel)
         self._layout.addWidget(body, 1)
         self.set_dark(self._dark)
+        for epoch, pics in self._pending_weights:
+            self.weights.add_snapshot(epoch, pics)
+        self._pending_weights.clear()
         self._model_changed()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -345,8 +349,19 @@ class InsideTab(QWidget):
 
     # --- training ----------------------------------------------------------------------------------------
     def _training_weights(self, epoch: int, kernel: object) -> None:
-        self._build()  # snapshots are kept even while another tab is shown
-        self.weights.add_snapshot(int(epoch), np.asarray(kernel))
+        """Snapshots are kept while the tab was never shown, as 64 small pictures: building the tab here
+        would block the event loop ~150 ms at the end of the first epoch."""
+        if self._built:
+            self.weights.add_snapshot(int(epoch), np.asarray(kernel))
+            return
+        try:
+            pics = explain.first_layer_pictures(np.asarray(kernel))
+        except ValueError as exc:
+            log.warning("weights timeline: %s", exc)
+            return
+        if self._pending_weights and epoch <= self._pending_weights[-1][0]:
+            self._pending_weights.clear()  # a new run
+        self._pending_weights.append((int(epoch), pics))
 
     def _track(self, thread: QThread) -> None:
         self._threads.append(thread)

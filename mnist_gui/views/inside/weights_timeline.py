@@ -9,24 +9,10 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
+from mnist_gui.ml.explain import first_layer_pictures
 from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, tile
 
 log = logging.getLogger(__name__)
-
-SHOWN = 64
-
-
-def first_layer_pictures(kernel: np.ndarray) -> np.ndarray:
-    """A first-layer kernel → ``(≤64, h, w)`` pictures of a fixed set of units: MLP (784, units) → 28×28
-    templates of units spread evenly over the layer; conv (kh, kw, 1, filters) → its first 64 filters."""
-    k = np.asarray(kernel, dtype=np.float32)
-    if k.ndim == 2 and k.shape[0] == 28 * 28:
-        pick = np.unique(np.linspace(0, k.shape[1] - 1, min(SHOWN, k.shape[1])).round().astype(int))
-        return k[:, pick].T.reshape(-1, 28, 28)
-    if k.ndim == 4:
-        return np.moveaxis(k[:, :, 0, :SHOWN], -1, 0)
-    raise ValueError(f"not a first-layer kernel: shape {k.shape}")
-
 
 class WeightsTimeline(Panel):
     """Snapshots of the current run kept in memory; a new run (epoch not after the last) starts afresh."""
@@ -55,9 +41,10 @@ class WeightsTimeline(Panel):
         self.view.setBackground("#1e1f22" if dark else "#ffffff")
 
     def add_snapshot(self, epoch: int, kernel: np.ndarray) -> None:
-        """``epoch`` 0-based, as ``state.trainingWeights`` sends it; snapshots may skip epochs (throttled)."""
+        """``epoch`` 0-based, as ``state.trainingWeights`` sends it; snapshots may skip epochs (throttled).
+        ``kernel`` is the first layer's kernel or already its pictures (``first_layer_pictures``)."""
         try:
-            pics = first_layer_pictures(kernel)
+            pics = kernel if kernel.ndim == 3 else first_layer_pictures(kernel)
         except ValueError as exc:
             log.warning("weights timeline: %s", exc)
             return
