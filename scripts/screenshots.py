@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 scratch = tempfile.mkdtemp(prefix="mnist-shots-")
 os.environ.setdefault("MNIST_GUI_DATA_DIR", scratch)
@@ -39,19 +41,35 @@ def main(argv: list[str]) -> int:
     data = w.state.data
     if data is not None:
         w.draw_tab.show_digit(data.x_test[0], int(data.y_test[0]))
+    w.draw_tab.why.button.setChecked(True)  # the drawing coloured by its saliency
+
+    def shot(name: str) -> None:
+        wait_until_started(w, app, idle=True, timeout_s=120)  # what the tab's first show started has finished
+        t_end = time.time() + 0.5  # then a few paints
+        while time.time() < t_end:
+            app.processEvents()
+            time.sleep(0.02)
+        path = out / f"{name}-{width}x{height}.png"
+        w.grab().save(str(path))
+        print(path, flush=True)
+
     for theme in ("light", "dark"):
         w.apply_theme(theme)
         for i in range(w.tabs.count()):
             w.tabs.setCurrentIndex(i)
-            wait_until_started(w, app, idle=True, timeout_s=120)  # what the tab's first show started has finished
-            t_end = time.time() + 0.5  # then a few paints
-            while time.time() < t_end:
-                app.processEvents()
-                time.sleep(0.02)
-            name = w.tabs.tabText(i).split()[-1].lower()
-            path = out / f"{name}-{theme}-{width}x{height}.png"
-            w.grab().save(str(path))
-            print(path, flush=True)
+            shot(f"{w.tabs.tabText(i).split()[-1].lower()}-{theme}")
+    # a number drawn with the pen, each digit coloured for its own answer
+    from mnist_gui.ml.my_digits import PenStroke
+
+    def pen(*pts: tuple[float, float]) -> PenStroke:
+        return PenStroke(np.array(pts, np.float32), 0.06, False)
+
+    w.draw_tab.show_strokes((pen((0.05, 0.3), (0.05, 0.55), (0.3, 0.55)), pen((0.22, 0.25), (0.22, 0.8)),
+                             pen((0.5, 0.25), (0.8, 0.25), (0.6, 0.8)), pen((0.55, 0.52), (0.75, 0.52))))
+    w.tabs.setCurrentWidget(w.draw_tab)
+    for theme in ("light", "dark"):
+        w.apply_theme(theme)
+        shot(f"draw-number-{theme}")
     w.close()
     return 0
 

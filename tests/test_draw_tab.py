@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from mnist_gui.app import create_window
 from mnist_gui.ml.preprocess import normalize_digit
@@ -223,3 +225,58 @@ def test_saliency_tile_shows_evidence_for_the_answer(qtbot):
     top = np.unravel_index(np.argmax(sal), sal.shape)
     assert rgb[top][0] > rgb[top][2]  # the strongest evidence for the answer is drawn red, not blue
     assert np.all(rgb[x == 0] == 255)  # blank paper has no evidence and stays paper
+
+
+def test_why_colours_the_drawing_itself_and_is_remembered(qtbot, tmp_path):
+    """◐ Why (W) lays the saliency over the ink of the canvas, scaled to the drawing: colour only on ink, red
+    where the map is most positive; switched off, the drawing is plain again. The choice survives a restart."""
+    from mnist_gui.ml.explain import saliency
+
+    w = open_window(qtbot)
+    tab = w.draw_tab
+    assert not tab.why.button.isChecked()
+    QTest.keyClick(tab.canvas, Qt.Key_W)
+    assert tab.why.button.isChecked()
+    draw_polyline(tab.canvas, SEVEN)
+    qtbot.waitUntil(lambda: tab.why.tint is not None and tab.why.tint.shape[:2] == tab.raster.shape, timeout=10000)
+    tint = tab.why.tint
+    assert tint[..., 3].any() and not tint[tab.raster == 0, 3].any(), "colour lies on the ink only"
+    # the input pixel with the strongest evidence, mapped through the frame, is red on the canvas
+    d = tab.digits[0]
+    sal = saliency(w.state.model.predictor, d.x, int(tab.last_probs.argmax()))
+    i, j = np.unravel_index(np.argmax(sal), sal.shape)
+    top, left, sy, sx = d.frame
+    r, c = int(top + (i + 0.5) * sy), int(left + (j + 0.5) * sx)
+    patch = tint[r - 1 : r + 2, c - 1 : c + 2].reshape(-1, 4)
+    strong = patch[patch[:, 3] > 60]
+    assert len(strong) and (strong[:, 0] > strong[:, 2]).all(), "the strongest evidence for the answer is red, where it lies"
+    tab.why.button.click()
+    qtbot.waitUntil(lambda: tab.why.tint is None, timeout=10000)
+    tab.why.button.click()
+    w.close()
+    w2 = open_window(qtbot)
+    assert w2.draw_tab.why.button.isChecked()
+    w2.draw_tab.why.button.setChecked(False)
+    w2.close()
+
+
+def test_why_explains_only_what_changed_and_only_when_shown(qtbot, window):
+    """A number: drawing on its last digit explains that digit again, not the others; with the Draw tab
+    hidden nothing is computed until it is shown."""
+    tab = window.draw_tab
+    tab.why.button.setChecked(True)
+    draw_polyline(tab.canvas, [(0.1, 0.2), (0.1, 0.8)])
+    draw_polyline(tab.canvas, [(0.5, 0.2), (0.8, 0.2), (0.6, 0.8)])
+    qtbot.waitUntil(lambda: len(tab.digits) == 2 and tab.why.tint is not None and tab.why._request is None, timeout=10000)
+    before = tab.why.computed
+    draw_polyline(tab.canvas, [(0.55, 0.5), (0.75, 0.5)])  # a cross-bar on the 7
+    qtbot.waitUntil(lambda: tab.why.computed > before and tab.why._request is None, timeout=10000)
+    assert tab.why.computed == before + 1, "the 1 kept its map"
+    window.tabs.setCurrentWidget(window.dataset_tab)
+    done = tab.why.computed
+    tab.show_digit(window.state.data.x_test[0], int(window.state.data.y_test[0]))
+    qtbot.waitUntil(lambda: not tab.why._timer.isActive(), timeout=10000)
+    assert tab.why.computed == done and tab.why._request is not None, "hidden: waiting, not computing"
+    window.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.why.computed > done, timeout=10000)
+    tab.why.button.setChecked(False)

@@ -8,6 +8,8 @@ as well as MNIST's own test images.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 BOX = 20  # MNIST digits fit a 20x20 box ...
@@ -158,8 +160,19 @@ def bounding_box(img: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def fit_box(img: np.ndarray) -> np.ndarray | None:
-    """Crop to the ink and fit it into BOX×BOX keeping aspect ratio, width-corrected. None when blank."""
+class InputFrame(NamedTuple):
+    """Where the model input lies on the image it was made from: pixel (i, j) of the 28×28 covers the
+    source pixels from (top + i·step_y, left + j·step_x) on, one step wide. Lets a picture of the input
+    (a saliency map) be drawn back over the drawing, scaled and placed where the ink is."""
+
+    top: float
+    left: float
+    step_y: float
+    step_x: float
+
+
+def _fit_box_frame(img: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
+    """``fit_box`` plus the source rectangle (top, left, height, width) its box covers; None when blank."""
     img = np.clip(np.nan_to_num(np.asarray(img, dtype=np.float32)), 0.0, 1.0)
     if img.ndim != 2:
         raise ValueError(f"expected a 2-D image, got shape {img.shape}")
@@ -172,31 +185,44 @@ def fit_box(img: np.ndarray) -> np.ndarray | None:
     scale = BOX / max(h, w)
     out_h, out_w = max(1, round(h * scale)), max(1, round(w * scale))
     sup = resample_area(crop, (out_h * SUPER, out_w * SUPER))
+    fy, fx = h / sup.shape[0], w / sup.shape[1]  # source pixels per supersampled pixel
     sup = _fix_width(sup)
+    region = (float(top), float(left), float(h), float(w))
     # Width correction can grow ink past the box: re-crop and fit again at the same resolution.
     b = bounding_box(sup, INK_THRESHOLD * float(sup.max()))
     if b is not None:
         sup = sup[b[0] : b[1], b[2] : b[3]]
+        region = (top + b[0] * fy, left + b[2] * fx, (b[1] - b[0]) * fy, (b[3] - b[2]) * fx)
         s2 = BOX * SUPER / max(sup.shape)
         if s2 < 1.0:
             sup = resample_area(sup, (max(1, round(sup.shape[0] * s2)), max(1, round(sup.shape[1] * s2))))
     oh, ow = max(1, round(sup.shape[0] / SUPER)), max(1, round(sup.shape[1] / SUPER))
     small = resample_area(sup, (oh, ow))
     peak = float(small.max())
-    return small / peak if peak > 0 else small
+    return (small / peak if peak > 0 else small), region
 
 
-def center_by_mass(box: np.ndarray) -> np.ndarray:
-    """Place a ≤20×20 digit in 28×28 with its centre of mass at the centre (kept inside the frame)."""
+def fit_box(img: np.ndarray) -> np.ndarray | None:
+    """Crop to the ink and fit it into BOX×BOX keeping aspect ratio, width-corrected. None when blank."""
+    fitted = _fit_box_frame(img)
+    return None if fitted is None else fitted[0]
+
+
+def _mass_offset(box: np.ndarray) -> tuple[int, int]:
+    """(top, left) that puts a ≤20×20 digit's centre of mass at the centre of 28×28, kept inside the frame."""
     h, w = box.shape
     total = float(box.sum())
     ys, xs = np.indices(box.shape)
     cy = float((ys * box).sum() / total) if total else (h - 1) / 2
     cx = float((xs * box).sum() / total) if total else (w - 1) / 2
-    top = int(np.clip(round((SIZE - 1) / 2 - cy), 0, SIZE - h))
-    left = int(np.clip(round((SIZE - 1) / 2 - cx), 0, SIZE - w))
+    return int(np.clip(round((SIZE - 1) / 2 - cy), 0, SIZE - h)), int(np.clip(round((SIZE - 1) / 2 - cx), 0, SIZE - w))
+
+
+def center_by_mass(box: np.ndarray) -> np.ndarray:
+    """Place a ≤20×20 digit in 28×28 with its centre of mass at the centre (kept inside the frame)."""
+    top, left = _mass_offset(box)
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
-    out[top : top + h, left : left + w] = box
+    out[top : top + box.shape[0], left : left + box.shape[1]] = box
     return out
 
 
@@ -205,10 +231,19 @@ def normalize_digit(image: np.ndarray) -> np.ndarray:
 
     A blank image gives all zeros.
     """
-    box = fit_box(image)
-    if box is None:
-        return np.zeros((SIZE, SIZE), dtype=np.float32)
-    return np.clip(center_by_mass(box), 0.0, 1.0).astype(np.float32)
+    return normalize_digit_frame(image)[0]
+
+
+def normalize_digit_frame(image: np.ndarray) -> tuple[np.ndarray, InputFrame | None]:
+    """``normalize_digit`` and where its 28×28 lies on ``image`` (None when blank)."""
+    fitted = _fit_box_frame(image)
+    if fitted is None:
+        return np.zeros((SIZE, SIZE), dtype=np.float32), None
+    box, (top, left, h, w) = fitted
+    off_y, off_x = _mass_offset(box)
+    step_y, step_x = h / box.shape[0], w / box.shape[1]
+    out = np.clip(center_by_mass(box), 0.0, 1.0).astype(np.float32)
+    return out, InputFrame(top - off_y * step_y, left - off_x * step_x, step_y, step_x)
 
 
 def is_blank(image: np.ndarray) -> bool:

@@ -71,6 +71,7 @@ class InkDigit:
     crop: np.ndarray  # float32: the image around it, other regions' ink (specks, neighbours) zeroed
     split: bool = False
     looks_like_two: bool = False
+    origin: tuple[int, int] = (0, 0)  # (row, column) of the crop's top-left pixel in the image
 
 
 # --- ink images --------------------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def segment_ink(ink: np.ndarray) -> list[InkDigit]:
         other = (near > 0) & ~np.isin(near, pc.comps + 1)
         if other.any():  # a speck or a neighbour's edge in the window: zero it with its halo
             crop = crop * ~(_dilate(other, m) & ~_dilate(~other & (near > 0), 1))
-        out.append(InkDigit(pc.box, crop, pc.split, pc.two))
+        out.append(InkDigit(pc.box, crop, pc.split, pc.two, (r0, c0)))
     return out
 
 
@@ -239,10 +240,11 @@ def render_strokes(strokes: Sequence[StrokeLike], size: tuple[float, float] = (1
     return _render(pts, widths, eraser, range(len(strokes)), (0.0, 0.0), scale, shape).astype(np.float32)
 
 
-def crop_groups(ink: np.ndarray, groups: Sequence[DigitGroup], size: tuple[float, float] = (1.0, 1.0)) -> list[np.ndarray]:
-    """Each group's part of the rendered drawing ``ink`` (a raster of the whole W×H canvas, any
-    resolution): its box plus a pixel for antialiasing, never past half-way to its neighbours."""
-    hp, wp = ink.shape
+def group_windows(shape: tuple[int, int], groups: Sequence[DigitGroup],
+                  size: tuple[float, float] = (1.0, 1.0)) -> list[tuple[int, int, int, int]]:
+    """(top, bottom, left, right) pixels of each group's part of a raster of ``shape`` covering the W×H
+    canvas: its box plus a pixel for antialiasing, never past half-way to its neighbours."""
+    hp, wp = shape
     sx, sy = wp / size[0], hp / size[1]
     out = []
     for i, g in enumerate(groups):
@@ -253,8 +255,14 @@ def crop_groups(ink: np.ndarray, groups: Sequence[DigitGroup], size: tuple[float
             right = min(right, (g.box[2] + groups[i + 1].box[0]) / 2 * sx)
         c0, c1 = max(0, math.floor(left)), min(wp, math.ceil(right))
         r0, r1 = max(0, math.floor(g.box[1] * sy - 1)), min(hp, math.ceil(g.box[3] * sy + 1))
-        out.append(ink[r0:r1, c0:c1])
+        out.append((r0, r1, c0, c1))
     return out
+
+
+def crop_groups(ink: np.ndarray, groups: Sequence[DigitGroup], size: tuple[float, float] = (1.0, 1.0)) -> list[np.ndarray]:
+    """Each group's part of the rendered drawing ``ink`` (a raster of the whole W×H canvas, any
+    resolution), as :func:`group_windows` cuts it."""
+    return [ink[r0:r1, c0:c1] for r0, r1, c0, c1 in group_windows(ink.shape, groups, size)]
 
 
 def digits_from_strokes(strokes: Sequence[StrokeLike], size: tuple[float, float] = (1.0, 1.0),

@@ -20,9 +20,10 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from mnist_gui.ml.preprocess import normalize_digit
-from mnist_gui.ml.segment import crop_groups, segment_ink, segment_strokes
+from mnist_gui.ml.preprocess import InputFrame, normalize_digit, normalize_digit_frame
+from mnist_gui.ml.segment import group_windows, segment_ink, segment_strokes
 from mnist_gui.views.draw.items import CanvasDigit, Overlay, Shifted
+from mnist_gui.views.qimage import to_qimage
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,9 @@ class Stroke:
         return self._arr
 
 
-def _array_to_qimage(a: np.ndarray) -> QImage:
-    """2-D float [0, 1] (ink = 1) → Grayscale8 QImage (a copy, owning its bytes)."""
-    g = np.ascontiguousarray((np.clip(a, 0, 1) * 255).astype(np.uint8))
-    h, w = g.shape
-    return QImage(g.data, w, h, w, QImage.Format_Grayscale8).copy()
+def _on_raster(frame: InputFrame | None, row: int, col: int) -> tuple[float, float, float, float] | None:
+    """An input's frame on a crop whose top-left is raster pixel (row, col), as a frame on the raster."""
+    return None if frame is None else (row + frame.top, col + frame.left, frame.step_y, frame.step_x)
 
 
 class DrawCanvas(QWidget):
@@ -79,12 +78,13 @@ class DrawCanvas(QWidget):
         self._image_ink: np.ndarray | None = None  # the same as an array, split into digits at full resolution
         self._dark = False
         self.overlay: list[Overlay] = []
+        self._tint: tuple[QImage, tuple[int, int, int, int]] | None = None  # saliency over the ink, on the raster
         # the model-side raster of the finished strokes, kept between renders (see render_array)
         self._cache_img: QImage | None = None
         self._cache_key: tuple[int, ...] = ()
         self._cache_strokes: tuple[Stroke, ...] = ()
         self._cache_src: QImage | None = None  # the image layer the cache was painted with
-        self._last_crops: list[tuple[np.ndarray, np.ndarray]] = []  # (crop, its model input) of the last split
+        self._last_crops: list[tuple[np.ndarray, np.ndarray, InputFrame | None]] = []  # (crop, input, frame) of the last split
 
     # --- public API -------------------------------------------------------------------------------
     def _snapshot(self) -> tuple[tuple[Stroke, ...], QImage | None, np.ndarray | None]:
@@ -129,12 +129,18 @@ class DrawCanvas(QWidget):
         """Show a 2-D ink array (any size, ink = 1) as the drawing, replacing what was there."""
         self._push_undo()
         a = np.clip(np.asarray(ink, dtype=np.float32), 0, 1)
-        self._restore(((), _array_to_qimage(a), a))
+        self._restore(((), to_qimage(a), a))
 
     def set_strokes(self, strokes: list[Stroke]) -> None:
         """Replace the drawing with these strokes (e.g. a saved digit brought back), as one undo step."""
         self._push_undo()
         self._restore((tuple(strokes), None, None))
+
+    def set_tint(self, rgba: np.ndarray | None) -> None:
+        """Colours to lay over the drawing (``render_array``'s shape + RGBA), e.g. its saliency; None removes them.
+        Shown only for the raster frame they were made for: after a resize they wait for the next update."""
+        self._tint = None if rgba is None else (to_qimage(rgba), self.raster_frame())
+        self.update()
 
     def set_overlay(self, overlay: list[Overlay]) -> None:
         self.overlay = overlay
@@ -204,26 +210,29 @@ class DrawCanvas(QWidget):
             for d in segment_ink(raster):
                 left, top, right, bottom = d.box
                 box = ((left - kx) / RENDER_SIZE, (top - ky) / RENDER_SIZE, (right - kx) / RENDER_SIZE, (bottom - ky) / RENDER_SIZE)
-                out.append(CanvasDigit(box, normalize_digit(d.crop), d.split, d.looks_like_two))
+                x, frame = normalize_digit_frame(d.crop)
+                out.append(CanvasDigit(box, x, d.split, d.looks_like_two, frame=_on_raster(frame, *d.origin)))
             return out
         sx, sy = kx / RENDER_SIZE, ky / RENDER_SIZE
         shift = np.array([sx, sy])
         shifted = [Shifted(s.array() + shift, s.width, s.eraser) for s in self._all_strokes()]
         size = (w / RENDER_SIZE, h / RENDER_SIZE)
         groups = segment_strokes(shifted, size)
-        crops = crop_groups(raster, groups, size)
-        xs = [self._normalized(c) for c in crops]
-        self._last_crops = list(zip(crops, xs))
-        return [CanvasDigit((g.box[0] - sx, g.box[1] - sy, g.box[2] - sx, g.box[3] - sy), x, g.split, g.looks_like_two, g.strokes)
-                for g, x in zip(groups, xs)]
+        windows = group_windows(raster.shape, groups, size)
+        crops = [raster[r0:r1, c0:c1] for r0, r1, c0, c1 in windows]
+        fitted = [self._normalized(c) for c in crops]
+        self._last_crops = [(c, x, f) for c, (x, f) in zip(crops, fitted)]
+        return [CanvasDigit((g.box[0] - sx, g.box[1] - sy, g.box[2] - sx, g.box[3] - sy), x, g.split, g.looks_like_two, g.strokes,
+                            _on_raster(f, win[0], win[2]))
+                for g, (x, f), win in zip(groups, fitted, windows)]
 
-    def _normalized(self, crop: np.ndarray) -> np.ndarray:
-        """``normalize_digit(crop)``, reused from the last update when the same pixels come again: while a
+    def _normalized(self, crop: np.ndarray) -> tuple[np.ndarray, InputFrame | None]:
+        """``normalize_digit_frame(crop)``, reused from the last update when the same pixels come again: while a
         number is drawn only the digit under the pen changes, so one digit is normalised per update, not five."""
-        for old, x in self._last_crops:
+        for old, x, frame in self._last_crops:
             if old.shape == crop.shape and np.array_equal(old, crop):
-                return x
-        return normalize_digit(crop)
+                return x, frame
+        return normalize_digit_frame(crop)
 
     def _image_digits(self) -> list[CanvasDigit]:
         """An opened image alone: split at its own resolution, boxes mapped to where it is shown."""
@@ -232,8 +241,16 @@ class DrawCanvas(QWidget):
         h, w = ink.shape
         scale = 1.0 / max(w, h)
         ox, oy = (1 - w * scale) / 2, (1 - h * scale) / 2
-        return [CanvasDigit((ox + d.box[0] * scale, oy + d.box[1] * scale, ox + d.box[2] * scale, oy + d.box[3] * scale),
-                            normalize_digit(d.crop), d.split, d.looks_like_two) for d in segment_ink(ink)]
+        kx, ky, _, _ = self.raster_frame()
+        px = scale * RENDER_SIZE  # raster pixels per image pixel
+        out = []
+        for d in segment_ink(ink):
+            x, f = normalize_digit_frame(d.crop)
+            frame = None if f is None else (ky + (oy + (d.origin[0] + f.top) * scale) * RENDER_SIZE,
+                                            kx + (ox + (d.origin[1] + f.left) * scale) * RENDER_SIZE, f.step_y * px, f.step_x * px)
+            out.append(CanvasDigit((ox + d.box[0] * scale, oy + d.box[1] * scale, ox + d.box[2] * scale, oy + d.box[3] * scale),
+                                   x, d.split, d.looks_like_two, frame=frame))
+        return out
 
     def set_dark(self, dark: bool) -> None:
         self._dark = dark
@@ -321,8 +338,19 @@ class DrawCanvas(QWidget):
             hint.setAlpha(110)
             p.setPen(hint)
             p.drawText(QRectF(self.rect()), Qt.AlignCenter, "Draw a digit here — or a whole number, side by side")
+        self._paint_tint(p)
         self._paint_overlay(p)
         p.end()
+
+    def _paint_tint(self, p: QPainter) -> None:
+        if self._tint is None or self._current is not None:  # it would lag behind the pen, as the boxes would
+            return
+        img, frame = self._tint
+        kx, ky, w, h = frame
+        if frame != self.raster_frame():
+            return
+        o, k = self._origin(), self._side() / RENDER_SIZE  # widget pixels per raster pixel
+        p.drawImage(QRectF(o.x() - kx * k, o.y() - ky * k, w * k, h * k), img)
 
     def _paint_overlay(self, p: QPainter) -> None:
         if self._current is not None:

@@ -24,6 +24,7 @@ from mnist_gui.views.canvas import RENDER_SIZE, DrawCanvas, Stroke
 from mnist_gui.views.draw.items import CanvasDigit, Overlay
 from mnist_gui.views.draw.answer_panel import AnswerPanel, Reading
 from mnist_gui.views.draw.teach_row import TeachRow
+from mnist_gui.views.draw.why import WhyRequest, WhyView
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.theme import is_dark
 from mnist_gui.views.widgets import LOW_CONFIDENCE, ImageTile
@@ -86,6 +87,7 @@ class DrawTab(QWidget):
         self.digits: list[CanvasDigit] = []
         self.reading: Reading | None = None
         self.selected = 0
+        self.raster = np.zeros((1, 1), np.float32)  # the canvas raster the current reading was made from
 
         self.canvas = DrawCanvas()
         self.canvas.changed.connect(self._on_canvas_changed)
@@ -114,6 +116,10 @@ class DrawTab(QWidget):
         self.clear_btn.clicked.connect(self.clear)
         self.random_btn.clicked.connect(self.random_test_digit)
 
+        self.raw_tile, self.box_tile, self.input_tile = ImageTile("Your drawing"), ImageTile("Cropped and fitted into 20×20"), ImageTile("The 28×28 the model sees")
+        self.why_tile = ImageTile("Saliency (integrated gradients): red = ink that makes it this digit, blue = ink that "
+                                  "argues against it. ◐ Why (W) colours the drawing itself. More in the Inside tab.")
+        self.why = WhyView(self.canvas, self.why_tile, self)
         tools = QHBoxLayout()
         for w in (self.pen_btn, self.eraser_btn):
             tools.addWidget(w)
@@ -123,6 +129,8 @@ class DrawTab(QWidget):
         tools.addSpacing(8)
         for w in (self.undo_btn, self.redo_btn, self.clear_btn):
             tools.addWidget(w)
+        tools.addSpacing(8)
+        tools.addWidget(self.why.button)
         tools.addStretch(1)
         tools.addWidget(self.random_btn)
 
@@ -142,9 +150,6 @@ class DrawTab(QWidget):
         self.digit_label, self.conf_label, self.truth_label, self.bars = (
             self.answer.digit_label, self.answer.conf_label, self.answer.truth_label, self.answer.bars)
 
-        self.raw_tile, self.box_tile, self.input_tile = ImageTile("Your drawing"), ImageTile("Cropped and fitted into 20×20"), ImageTile("The 28×28 the model sees")
-        self.why_tile = ImageTile("Saliency (integrated gradients): red = ink that makes it this digit, blue = ink that "
-                                  "argues against it. More in the Inside tab.")
         io_box = QGroupBox("What the model sees")
         iv = QHBoxLayout(io_box)
         for tile, caption in ((self.raw_tile, "drawing"), (self.box_tile, "fit 20×20"), (self.input_tile, "28×28 input"),
@@ -183,6 +188,7 @@ class DrawTab(QWidget):
                            (_keys(QKeySequence.Redo, "Ctrl+Shift+Z", "Ctrl+Y"), self.canvas.redo),
                            (_keys(QKeySequence.Delete, "Del", "Backspace"), self.clear), (_keys(None, "R"), self.random_test_digit),
                            (_keys(None, "P"), self.pen_btn.click), (_keys(None, "E"), self.eraser_btn.click),
+                           (_keys(None, "W"), self.why.button.toggle),
                            (_keys(None, "["), lambda: self.brush.setValue(self.brush.value() - 1)),
                            (_keys(None, "]"), lambda: self.brush.setValue(self.brush.value() + 1)),
                            *((_keys(None, str(d)), lambda d=d: self._digit_key(d)) for d in range(10))):
@@ -205,6 +211,7 @@ class DrawTab(QWidget):
         super().showEvent(event)
         if not event.spontaneous():  # shown as the current tab (not un-minimised): keys go to the canvas
             self.canvas.setFocus(Qt.OtherFocusReason)
+        self.why.flush()
 
     def _status(self, text: str) -> None:
         self.state.show_status(text)
@@ -329,13 +336,14 @@ class DrawTab(QWidget):
         self.box_tile.show_array(None, dark)
         self.input_tile.show_array(None, dark)
         self.canvas.set_overlay([])
+        self.why.clear()
         self.teach.set_digit_count(1)
         self.state.set_drawing(None)
 
     def update_prediction(self) -> None:
         """Split the drawing into digits and run the numpy predictors on all of them in one batch."""
         t0 = time.perf_counter()
-        raw = self.canvas.render_array()
+        raw = self.raster = self.canvas.render_array()
         self.raw_tile.show_array(_around_ink(raw), is_dark())
         model = self.state.model
         if model is None:
@@ -371,21 +379,14 @@ class DrawTab(QWidget):
         self.answer.show_reading(r, i, self.true_label)
         self.box_tile.show_array(fit_box(raw if raw is not None else x), dark)
         self.input_tile.show_array(x, dark)
-        self._show_why(x, int(r.probs[i].argmax()), dark)
+        model = self.state.model
+        self.why.request(WhyRequest(model.predictor if model else None, tuple(self.digits), tuple(int(a) for a in r.probs.argmax(1)),
+                                    i, self.raster, dark))
         conf = r.probs.max(1)
         self.canvas.set_overlay([Overlay(d.box, f"{int(p.argmax())} {c:.0%}", bool(c < LOW_CONFIDENCE), j == i)
                                  for j, (d, p, c) in enumerate(zip(self.digits, r.probs, conf))] if len(self.digits) > 1 else [])
         self.state.set_drawing(x)
         self.predicted.emit(int(r.probs[i].argmax()), float(conf[i]))
-
-    def _show_why(self, x: np.ndarray, digit: int, dark: bool) -> None:
-        from mnist_gui.views.saliency_image import saliency_pixmap
-
-        pix = saliency_pixmap(self.state.model.predictor if self.state.model else None, x, digit, dark, self.why_tile.width() - 2)
-        if pix is None:
-            self.why_tile.clear()
-        else:
-            self.why_tile.setPixmap(pix)
 
     def set_dark(self, dark: bool) -> None:
         self.canvas.set_dark(dark)

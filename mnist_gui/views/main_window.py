@@ -18,7 +18,7 @@ from mnist_gui.views.draw_tab import DrawTab
 from mnist_gui.views.file_actions import FileActions
 from mnist_gui.views.inside_tab import InsideTab
 from mnist_gui.views.menus import build_menus
-from mnist_gui.views.settings import AppSettings
+from mnist_gui.views.settings import DRAW_WHY, AppSettings
 from mnist_gui.views.startup_loader import StartupLoader
 from mnist_gui.views.state import AppState
 from mnist_gui.views.theme import THEMES, apply_theme
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
             avail = screen.availableGeometry() if screen is not None else None
             self.resize(min(1100, avail.width()) if avail else 1100, min(720, avail.height()) if avail else 720)
         self.draw_tab.brush.setValue(self.settings.brush)
+        self.draw_tab.why.button.setChecked(self.settings.get(DRAW_WHY) == "on")
 
     # --- start-up -----------------------------------------------------------------------------------
     def start_background_work(self) -> None:
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.theme = self.theme
         self.settings.brush = self.draw_tab.brush.value()
+        self.settings.set(DRAW_WHY, "on" if self.draw_tab.why.button.isChecked() else "off")
         self.settings.sync()
         wait_all()
         super().closeEvent(event)

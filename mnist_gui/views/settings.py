@@ -153,6 +153,7 @@ _FINETUNE = FinetuneConfig()
 THEME = ChoiceSetting("theme", DEFAULT_THEME, THEMES)
 GEOMETRY = BytesSetting("geometry", None)
 BRUSH = IntSetting("brush", 6, 2, 15)
+DRAW_WHY = ChoiceSetting("draw/why", "off", ("off", "on"))  # the drawing coloured by saliency
 FINETUNE_EPOCHS = IntSetting("finetune/epochs", _FINETUNE.epochs, 1, 100)
 FINETUNE_SHARE = FloatSetting("finetune/share", _FINETUNE.mine_fraction * 100, 1.0, 90.0)  # percent of each batch
 FINETUNE_LR = FloatSetting("finetune/lr", _FINETUNE.learning_rate, 0.00001, 0.01)
@@ -160,7 +161,7 @@ ACTIVE_MODEL_PATH = PathSetting("active_model/path", "")  # "" = the default mod
 ACTIVE_MODEL_KIND = ChoiceSetting("active_model/kind", "file", ("trained", "finetuned", "file"))
 LAST_MODEL_DIR = PathSetting("last_model_dir", "", must_be_dir=True)  # "" = the home folder
 
-ALL_SETTINGS: tuple[Setting, ...] = (THEME, GEOMETRY, BRUSH, FINETUNE_EPOCHS, FINETUNE_SHARE, FINETUNE_LR,
+ALL_SETTINGS: tuple[Setting, ...] = (THEME, GEOMETRY, BRUSH, DRAW_WHY, FINETUNE_EPOCHS, FINETUNE_SHARE, FINETUNE_LR,
                                      ACTIVE_MODEL_PATH, ACTIVE_MODEL_KIND, LAST_MODEL_DIR)
 _BY_KEY = {s.key: s for s in ALL_SETTINGS}
 # Written by earlier versions and never read: removed so the store holds only what is used.

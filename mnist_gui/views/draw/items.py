@@ -27,6 +27,9 @@ class CanvasDigit:
     split: bool = False
     looks_like_two: bool = False
     strokes: tuple[int, ...] = ()  # indices of its strokes (ink and the erasers touching it); () for an image
+    # Where the 28×28 input lies on the canvas raster: (row, column) of its top-left corner and the raster
+    # pixels per input pixel (rows, columns); None when blank. Draws a saliency map back over the ink.
+    frame: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
