@@ -173,7 +173,73 @@ def gui_train(epochs: int = 3, probe_ms: int = 0) -> dict:
     return {"sps": result[0].samples_per_second, "stall_s": stall[0], "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
-MEASURES = {f.__name__: f for f in (window_visible, idle, drawing, recipe_eval, gui_train)}
+def _stall_probe(interval_ms: int):
+    """A QTimer ticking every ``interval_ms``: ``probe()`` returns the longest gap beyond the interval since
+    the last ``probe(reset=True)``, i.e. the event loop's longest block."""
+    from PySide6.QtCore import QTimer
+
+    state = {"last": time.perf_counter(), "worst": 0.0}
+
+    def tick() -> None:
+        now = time.perf_counter()
+        state["worst"] = max(state["worst"], now - state["last"] - interval_ms / 1000)
+        state["last"] = now
+
+    timer = QTimer()
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(tick)
+    timer.start()
+
+    def probe(reset: bool = False) -> float:
+        worst = state["worst"]
+        if reset:
+            state["last"], state["worst"] = time.perf_counter(), 0.0
+        return worst
+
+    return timer, probe
+
+
+def inside_compute(archs: tuple[str, ...] = ("mlp", "cnn"), rounds: int = 3, probe_ms: int = 5) -> dict:
+    """The Inside tab computing its background work (top-9 images of every unit, the 5,000-point map) for
+    the shipped MLP and CNN, a drawing shown: the event loop's longest block from the model change until both
+    are shown (their results drawn included), how long that took, and how long the model change itself took
+    (every tab handling it, before the probe starts). Each round uses fresh caches."""
+    from mnist_gui.ml.inference import load_pretrained_predictor
+    from mnist_gui.views.state import ActiveModel
+
+    app, w = common.started_window()
+    tab = w.inside_tab
+    w.tabs.setCurrentWidget(tab)
+    predictors = {a: load_pretrained_predictor(a) for a in archs}
+    timer, probe = _stall_probe(probe_ms)
+    out = []
+    for r in range(rounds):
+        for arch in archs:
+            tab.top_cache.clear()
+            tab.map_cache.clear()
+            w.tabs.setCurrentWidget(w.draw_tab)
+            w.draw_tab.show_digit(w.state.data.x_test[r])  # the drawing the tab explains meanwhile
+            w.tabs.setCurrentWidget(tab)
+            common.spin(0.5)
+            t0 = time.perf_counter()
+            w.state.set_model(ActiveModel(predictors[arch], "file", None, None))
+            tab.select_unit(r)  # starts the top images; the model change started the map
+            switch = time.perf_counter() - t0  # the model change itself, handled by every tab at once
+            probe(reset=True)  # from here: the event loop while the work goes on in the background
+            deadline = t0 + 600
+            while (tab.busy() or tab.unit_view.top_indices is None or tab.map.embedding is None) and time.perf_counter() < deadline:
+                app.processEvents()
+                time.sleep(0.001)
+            seconds = time.perf_counter() - t0
+            if tab.unit_view.top_indices is None or tab.map.embedding is None:
+                raise RuntimeError(f"the Inside tab did not finish its work for the {arch} within 600 s")
+            out.append({"arch": arch, "stall_s": probe(), "seconds": seconds, "switch_s": switch})
+    timer.stop()
+    w.close()
+    return {"runs": out}
+
+
+MEASURES = {f.__name__: f for f in (window_visible, idle, drawing, recipe_eval, gui_train, inside_compute)}
 
 if __name__ == "__main__":
     raise SystemExit(common.main(MEASURES))

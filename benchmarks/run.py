@@ -207,6 +207,21 @@ def gui_training(quick: bool) -> list[Figure]:
             ("headless_train_samples_per_s", statistics.median(r["sps"] for r in heads), "samples/s")]
 
 
+@figures("inside_max_stall_ms", "inside_background_s", "inside_model_switch_ms")
+def inside_stall(quick: bool) -> list[Figure]:
+    """The Inside tab's background work (top images of every unit, the map) for the shipped MLP and CNN, started
+    by a model change with a drawing shown: the event loop's longest block while it computes and its results are
+    drawn (a 5 ms probe timer), worst run."""
+    r = measure("gui", "inside_compute", **({"rounds": 1} if quick else {}))
+    stalls = [x["stall_s"] for x in r["runs"]]
+    secs = {a: statistics.median(x["seconds"] for x in r["runs"] if x["arch"] == a) for a in {x["arch"] for x in r["runs"]}}
+    return [("inside_max_stall_ms", 1000 * max(stalls), "ms (longest block in any run; per run: " + ", ".join(f"{x['arch']} {1000 * x['stall_s']:.3g}" for x in r["runs"]) + ")"),
+            ("inside_background_s", max(secs.values()), "s (model change to top images and map shown, slower model: "
+             + ", ".join(f"{a} {v:.1f} s" for a, v in sorted(secs.items())) + ")"),
+            ("inside_model_switch_ms", 1000 * max(x["switch_s"] for x in r["runs"]),
+             "ms (the model change itself, every tab handling it: the click's own cost, before the work starts; slowest run)")]
+
+
 # --- the frozen app --------------------------------------------------------------------------------------
 @figures("bundle_size_gb", "frozen_window_visible_s")
 def bundle(quick: bool) -> list[Figure]:

@@ -199,7 +199,9 @@ class DrawTab(QWidget):
             sc.setContext(Qt.WindowShortcut)
             sc.activated.connect(slot)
 
-        state.modelChanged.connect(self.update_prediction)
+        # A model change is followed by a change of the model compared with (MLP <-> CNN), which updates at once:
+        # the model's own update waits for the timer, so the two make one update, not two in one event.
+        state.modelChanged.connect(self._on_canvas_changed)
         state.compareModelChanged.connect(self.update_prediction)
         state.sendToCanvas.connect(self.show_digit)
         state.sendStrokesToCanvas.connect(self.show_strokes)
@@ -342,6 +344,7 @@ class DrawTab(QWidget):
 
     def update_prediction(self) -> None:
         """Split the drawing into digits and run the numpy predictors on all of them in one batch."""
+        self._timer.stop()  # a pending update is this one
         t0 = time.perf_counter()
         raw = self.raster = self.canvas.render_array()
         self.raw_tile.show_array(_around_ink(raw), is_dark())

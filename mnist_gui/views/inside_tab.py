@@ -310,7 +310,7 @@ class InsideTab(QWidget):
         layers = [i.index for i in self.layers]
         # the CNN's forward pass is ~10x the MLP's: its top images come from the first 12,000 (~10 s, not ~80 s)
         images = d.x_train[:CNN_TOP_IMAGES] if self._is_cnn() else d.x_train
-        self._track(run_in_thread(explain.top_images_per_layer, pred, images, 9, layers, name="inside-top-images",
+        self._track(run_in_thread(explain.top_images_per_layer, pred, images, 9, layers, name="inside-top-images", background=True,
                       on_done=lambda r, k=key: self._tops_done(k, r), on_failed=lambda m, _e, k=key: self._failed("tops", k, m),
                       receiver=self))
 
@@ -328,7 +328,7 @@ class InsideTab(QWidget):
             return
         self._running.add(("map", key))
         self.map.set_busy("Placing 5,000 test digits on the map…")
-        self._track(run_in_thread(explain.embedding, pred, d.x_test, MAP_POINTS, name="inside-map",
+        self._track(run_in_thread(explain.embedding, pred, d.x_test, MAP_POINTS, name="inside-map", background=True,
                                   on_done=lambda r, k=key: self._map_done(k, r),
                                   on_failed=lambda m, _e, k=key: self._failed("map", k, m), receiver=self))
 

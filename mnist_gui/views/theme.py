@@ -55,6 +55,10 @@ def system_is_dark() -> bool:
         return False
 
 
+_CHECKED_TOOL_BUTTON = ("QToolButton:checked { background-color: palette(highlight); color: palette(highlighted-text); "
+                       "border: 1px solid palette(highlight); border-radius: 3px; padding: 2px 4px; }")
+
+
 def apply_theme(name: str) -> str:
     """Apply ``name`` (system/light/dark); returns the effective ``light`` or ``dark``.
 
@@ -69,6 +73,8 @@ def apply_theme(name: str) -> str:
     app.setStyle("Fusion")
     dark = name == "dark" or (name == "system" and system_is_dark())
     app.setPalette(_dark_palette() if dark else _light_palette())
+    # Fusion shows a checked tool button (Pen/Eraser, ◐ Why) only a shade darker: hard to tell in the dark theme
+    app.setStyleSheet(_CHECKED_TOOL_BUTTON)
     return "dark" if dark else "light"
 
 

@@ -22,14 +22,13 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from mnist_gui.errors import UserError
 from mnist_gui.ml.training import TrainingReporter
+from mnist_gui.views.threads import BACKGROUND_NICE
 
 log = logging.getLogger(__name__)
 
 BATCH_SIGNAL_INTERVAL_S = 0.2  # at most 5 batch signals a second: on 2 cores every GUI wake-up slows TF's threads
 SNAPSHOT_INTERVAL_S = 0.25  # epoch-end weight snapshots at most 4 a second (tiny runs end epochs faster than that)
 
-
-BACKGROUND_NICE = 10
 
 
 def lower_background_priority(gui_tid: int) -> int:

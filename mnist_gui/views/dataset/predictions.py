@@ -10,8 +10,6 @@ digits change.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,15 +38,6 @@ __all__ = ["PredictionCache", "confusion_matrix", "predict_classes"]
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "test", "mine")
-
-
-def _background(predictor: Any, x: np.ndarray) -> np.ndarray:
-    """``predict_classes`` at a lower CPU priority: on 2 cores the person clicking through images comes first."""
-    try:  # Linux: a thread is a task with its own nice value; this one ends with the job
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-    except (AttributeError, OSError):  # other systems: normal priority
-        pass
-    return predict_classes(predictor, x)
 
 
 class PredictionCache(QObject):
@@ -123,7 +112,7 @@ class PredictionCache(QObject):
             return
         predictor, split = self._running = self._queue.pop(0)
         x, gen = self.images(split), self._generation[split]
-        self.thread = run_in_thread(_background, predictor, x, name=f"predict-{split}",
+        self.thread = run_in_thread(predict_classes, predictor, x, name=f"predict-{split}", background=True,
                                     on_done=lambda pred: self._done(predictor, split, gen, pred),
                                     on_failed=self._failed, receiver=self)
 
