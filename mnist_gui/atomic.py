@@ -48,3 +48,12 @@ def atomic_write_with(target: str | os.PathLike[str], writer: Callable[[Path], N
     """Call ``writer(tmp_path)`` and move the result into place atomically."""
     with atomic_path(target) as tmp:
         writer(tmp)
+
+
+def atomic_save_npz(target: str | os.PathLike[str], arrays: dict, meta: dict[str, str]) -> None:
+    """A plain (never pickled) npz of ``arrays`` plus each ``meta`` string as ``meta_<key>``, written atomically."""
+    import numpy as np
+
+    arrays = {**arrays, **{f"meta_{key}": np.array(value) for key, value in meta.items()}}
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)

@@ -323,17 +323,14 @@ class NumpyCnnPredictor:
     # --- files ---
     def save(self, path: str | os.PathLike[str], **meta: str) -> None:
         """Write a plain npz (atomic): ``arch``, ``layers`` (JSON), ``<name>_kernel``/``_bias`` and ``meta_*`` strings."""
-        from mnist_gui.atomic import atomic_path
+        from mnist_gui.atomic import atomic_save_npz
 
         arrays: dict[str, np.ndarray] = {"arch": np.array(self.arch), "format_version": np.array(FORMAT_VERSION),
                                          "layers": np.array(json.dumps([op.describe() for op in self.ops]))}
         for op in self.ops:
             if op.kernel is not None:
                 arrays[f"{op.name}_kernel"], arrays[f"{op.name}_bias"] = op.kernel, op.bias  # type: ignore[assignment]
-        for key, value in meta.items():
-            arrays[f"meta_{key}"] = np.array(value)
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+        atomic_save_npz(path, arrays, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> NumpyCnnPredictor:

@@ -78,16 +78,13 @@ class NumpyPredictor:
 
     def save(self, path: str | os.PathLike[str], **meta: str) -> None:
         """Write the weights as a plain npz (atomic). ``meta`` strings (e.g. the .keras sha256) go along."""
-        from mnist_gui.atomic import atomic_path
+        from mnist_gui.atomic import atomic_save_npz
 
         arrays: dict[str, np.ndarray] = {}
         for i, (k, b) in enumerate(zip(self.kernels, self.biases)):
             arrays[f"kernel_{i}"] = k
             arrays[f"bias_{i}"] = b
-        for key, value in meta.items():
-            arrays[f"meta_{key}"] = np.array(value)
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+        atomic_save_npz(path, arrays, meta)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> NumpyPredictor:
