@@ -250,6 +250,10 @@ def test_why_colours_the_drawing_itself_and_is_remembered(qtbot, tmp_path):
     patch = tint[r - 1 : r + 2, c - 1 : c + 2].reshape(-1, 4)
     strong = patch[patch[:, 3] > 60]
     assert len(strong) and (strong[:, 0] > strong[:, 2]).all(), "the strongest evidence for the answer is red, where it lies"
+    before = tab.canvas.raster_frame()
+    w.resize(w.width(), w.height() + 200)  # the raster's frame moves: the colours are made again for it
+    qtbot.waitUntil(lambda: tab.canvas.raster_frame() != before and tab.why.tint is not None
+                    and tab.why.tint.shape[:2] == tab.canvas.render_array().shape, timeout=10000)
     tab.why.button.click()
     qtbot.waitUntil(lambda: tab.why.tint is None, timeout=10000)
     tab.why.button.click()

@@ -214,7 +214,7 @@ def test_clicking_a_digit_tag_selects_it_without_drawing(qtbot, tab):
         draw_polyline(c, moved(SEVEN, dx, k=0.7))
     qtbot.waitUntil(lambda: len(c.overlay) == 3, timeout=3000)
     n = len(c.strokes)
-    tag = c._tag_rects()[1].center().toPoint()
+    tag = c.tag_rects()[1].center().toPoint()
     with qtbot.waitSignal(c.groupClicked, timeout=1000) as blocker:
         QTest.mouseClick(c, Qt.LeftButton, Qt.NoModifier, tag)
     assert blocker.args == [1] and tab.selected == 1 and len(c.strokes) == n

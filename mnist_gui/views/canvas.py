@@ -13,36 +13,21 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from mnist_gui.ml.preprocess import InputFrame, normalize_digit, normalize_digit_frame
 from mnist_gui.ml.segment import group_windows, segment_ink, segment_strokes
-from mnist_gui.views.draw.items import CanvasDigit, Overlay, Shifted
+from mnist_gui.views.draw.items import CanvasDigit, Overlay, Shifted, Stroke
+from mnist_gui.views.draw.overlay import overlay_at, paint_overlay, tag_rects
 from mnist_gui.views.qimage import to_qimage
 
 log = logging.getLogger(__name__)
 
 RENDER_SIZE = 168  # model-side raster: 6x MNIST per square side, plenty for a 20x20 box, and fast
-TAG_H = 20  # height in px of a group's answer tag above its box (clicking it selects the group)
-
-
-@dataclass(eq=False)
-class Stroke:
-    width: float  # fraction of the square's side
-    eraser: bool = False
-    points: list[QPointF] = field(default_factory=list)
-    _arr: np.ndarray | None = field(default=None, repr=False)  # cached (K, 2) copy of a finished stroke
-
-    def array(self) -> np.ndarray:
-        """The points as a (K, 2) float array (cached: finished strokes never change)."""
-        if self._arr is None or len(self._arr) != len(self.points):
-            self._arr = np.array([(q.x(), q.y()) for q in self.points], dtype=np.float64).reshape(-1, 2)
-        return self._arr
 
 
 def _on_raster(frame: InputFrame | None, row: int, col: int) -> tuple[float, float, float, float] | None:
@@ -56,6 +41,7 @@ class DrawCanvas(QWidget):
 
     changed = Signal()
     groupClicked = Signal(int)
+    resized = Signal()  # the raster's frame moved: pictures laid over the drawing need redoing
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -276,18 +262,13 @@ class DrawCanvas(QWidget):
         o, s = self._origin(), self._side()
         return QRectF(o.x() + box[0] * s, o.y() + box[1] * s, (box[2] - box[0]) * s, (box[3] - box[1]) * s)
 
-    def _tag_rects(self) -> list[QRectF]:
-        """Each group's answer tag: above its box, or below it when that would cover the previous tag
-        (narrow digits such as 1s side by side) or leave the widget."""
-        fm = self.fontMetrics()
-        rects: list[QRectF] = []
-        for ov in self.overlay:
-            r = self._box_rect(ov.box).adjusted(-4, -4, 4, 4)
-            tag = QRectF(r.left(), r.top() - TAG_H, fm.horizontalAdvance(ov.text) + 12, TAG_H)
-            if tag.top() < 0 or (rects and tag.intersects(rects[-1])):
-                tag.moveTop(r.bottom())
-            rects.append(tag)
-        return rects
+    def _overlay_geometry(self) -> tuple[list[QRectF], list[QRectF]]:
+        boxes = [self._box_rect(ov.box) for ov in self.overlay]
+        return boxes, tag_rects(self.overlay, boxes, self.fontMetrics())
+
+    def tag_rects(self) -> list[QRectF]:
+        """Where each digit's answer tag is drawn, in widget pixels (clicking one selects the digit)."""
+        return self._overlay_geometry()[1]
 
     def _paint_content(self, p: QPainter, side: float, ink: QColor, paper: QColor, *, image: bool = True,
                        strokes: list[Stroke] | None = None) -> None:
@@ -355,24 +336,10 @@ class DrawCanvas(QWidget):
     def _paint_overlay(self, p: QPainter) -> None:
         if self._current is not None:
             return  # boxes would lag behind the pen; they come back on release
-        for ov, tag in zip(self.overlay, self._tag_rects()):
-            color = QColor(201, 138, 0) if ov.low else QColor(42, 130, 218)
-            color.setAlpha(255 if ov.selected else 150)
-            p.setPen(QPen(color, 2.5 if ov.selected else 1.2, Qt.SolidLine if ov.selected else Qt.DashLine))
-            p.setBrush(Qt.NoBrush)
-            p.drawRoundedRect(self._box_rect(ov.box).adjusted(-4, -4, 4, 4), 4, 4)
-            p.setPen(Qt.NoPen)
-            p.setBrush(color)
-            p.drawRoundedRect(tag, 3, 3)
-            p.setPen(QColor(255, 255, 255))
-            p.drawText(tag, Qt.AlignCenter, ov.text)
+        paint_overlay(p, self.overlay, *self._overlay_geometry())
 
     def _overlay_at(self, pos: QPointF, boxes: bool) -> int:
-        """Index of the group whose tag (or, with ``boxes``, box) is at ``pos``; -1 when none."""
-        for i, (ov, tag) in enumerate(zip(self.overlay, self._tag_rects())):
-            if tag.contains(pos) or (boxes and self._box_rect(ov.box).adjusted(-4, -4, 4, 4).contains(pos)):
-                return i
-        return -1
+        return overlay_at(pos, *self._overlay_geometry(), with_boxes=boxes)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
@@ -409,6 +376,10 @@ class DrawCanvas(QWidget):
         self.strokes.append(stroke)
         self.update()
         self.changed.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def sizeHint(self) -> QSize:
         return QSize(560, 420)

@@ -91,6 +91,7 @@ class DrawTab(QWidget):
 
         self.canvas = DrawCanvas()
         self.canvas.changed.connect(self._on_canvas_changed)
+        self.canvas.resized.connect(self._on_canvas_changed)  # the saliency tint follows the new raster frame
         self.canvas.groupClicked.connect(self.select_digit)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

@@ -1,13 +1,14 @@
-"""Plain values shared by the canvas and the Draw tab: a digit found on the canvas, a box drawn over it."""
+"""Plain values shared by the canvas and the Draw tab: a stroke, a digit found on the canvas, a box drawn over it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+from PySide6.QtCore import QPointF
 
-__all__ = ["CanvasDigit", "Overlay", "Shifted"]
+__all__ = ["CanvasDigit", "Overlay", "Shifted", "Stroke"]
 
 
 class Shifted(NamedTuple):
@@ -40,3 +41,19 @@ class Overlay:
     text: str
     low: bool = False  # low confidence: drawn in amber
     selected: bool = False
+
+
+@dataclass(eq=False)
+class Stroke:
+    """A pen or eraser stroke, in square units (see the canvas)."""
+
+    width: float  # fraction of the square's side
+    eraser: bool = False
+    points: list[QPointF] = field(default_factory=list)
+    _arr: np.ndarray | None = field(default=None, repr=False)  # cached (K, 2) copy of a finished stroke
+
+    def array(self) -> np.ndarray:
+        """The points as a (K, 2) float array (cached: finished strokes never change)."""
+        if self._arr is None or len(self._arr) != len(self.points):
+            self._arr = np.array([(q.x(), q.y()) for q in self.points], dtype=np.float64).reshape(-1, 2)
+        return self._arr

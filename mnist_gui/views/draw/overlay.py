@@ -1,0 +1,50 @@
+"""The digits of a number drawn over the canvas: a box per digit and a tag with its answer above it.
+
+Plain functions over the boxes in widget pixels, so the canvas keeps only drawing and its geometry.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
+
+from mnist_gui.views.draw.items import Overlay
+
+TAG_H = 20  # height in px of a group's answer tag above its box (clicking it selects the group)
+MARGIN = 4  # px between a digit's ink and its box
+
+
+def tag_rects(overlay: list[Overlay], boxes: list[QRectF], fm: QFontMetrics) -> list[QRectF]:
+    """Each group's answer tag: above its box, or below it when that would cover the previous tag
+    (narrow digits such as 1s side by side) or leave the widget. ``boxes``: the groups' boxes in pixels."""
+    rects: list[QRectF] = []
+    for ov, box in zip(overlay, boxes):
+        r = box.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+        tag = QRectF(r.left(), r.top() - TAG_H, fm.horizontalAdvance(ov.text) + 12, TAG_H)
+        if tag.top() < 0 or (rects and tag.intersects(rects[-1])):
+            tag.moveTop(r.bottom())
+        rects.append(tag)
+    return rects
+
+
+def paint_overlay(p: QPainter, overlay: list[Overlay], boxes: list[QRectF], tags: list[QRectF]) -> None:
+    """Boxes (the selected one solid, an unsure one amber) and their answer tags."""
+    for ov, box, tag in zip(overlay, boxes, tags):
+        color = QColor(201, 138, 0) if ov.low else QColor(42, 130, 218)
+        color.setAlpha(255 if ov.selected else 150)
+        p.setPen(QPen(color, 2.5 if ov.selected else 1.2, Qt.SolidLine if ov.selected else Qt.DashLine))
+        p.setBrush(Qt.NoBrush)
+        p.drawRoundedRect(box.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN), 4, 4)
+        p.setPen(Qt.NoPen)
+        p.setBrush(color)
+        p.drawRoundedRect(tag, 3, 3)
+        p.setPen(QColor(255, 255, 255))
+        p.drawText(tag, Qt.AlignCenter, ov.text)
+
+
+def overlay_at(pos: QPointF, boxes: list[QRectF], tags: list[QRectF], with_boxes: bool) -> int:
+    """Index of the group whose tag (or, with ``with_boxes``, box) is at ``pos``; -1 when none."""
+    for i, (box, tag) in enumerate(zip(boxes, tags)):
+        if tag.contains(pos) or (with_boxes and box.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN).contains(pos)):
+            return i
+    return -1
