@@ -180,6 +180,7 @@ def top_images_per_layer(predictor: Any, images: np.ndarray, k: int = 9, layers:
     k = min(k, len(images))
     if k < 1 or not layers:
         raise ValueError("top_images needs at least one image and one layer")
+    chunk = _chunk_for(ex, max(layers), chunk)
     best: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(layers)
     start, size = 0, max(64, k)
     while start < len(images):
@@ -197,6 +198,19 @@ def top_images_per_layer(predictor: Any, images: np.ndarray, k: int = 9, layers:
         start += size
         size = min(size * 4, chunk)  # small first chunks make the threshold selective early
     return [TopImages(layer, b[1], b[0]) for layer, b in zip(layers, best) if b is not None]
+
+
+CHUNK_FLOATS = 8 << 20  # activations held per chunk of images: 32 MB
+
+
+def _chunk_for(ex: Any, upto: int, most: int) -> int:
+    """Images per forward pass so that every layer's outputs up to ``upto`` fit in ``CHUNK_FLOATS``.
+
+    The CNN's maps are ~31,000 floats an image: 4,096 images at once meant allocations of ~400 MB, and the
+    kernel's page-table work for those (faulting them in, unmapping them) stalled the GUI thread ~100 ms.
+    """
+    per_image = 784 + sum(int(np.prod(i.output_shape)) for i in ex.layers() if i.index <= upto)
+    return max(64, min(most, CHUNK_FLOATS // per_image))
 
 
 def _merge_top(best: tuple[np.ndarray, np.ndarray] | None, v: np.ndarray, i: np.ndarray, u: np.ndarray,
@@ -242,7 +256,8 @@ def embedding(predictor: Any, images: np.ndarray, n: int = 5000, seed: int = 0) 
     layer = hidden[-1]
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(images), n, replace=False)) if len(images) > n else np.arange(len(images))
-    a = ex.forward_all(_as_inputs(images[idx]), upto=layer)[-1]
+    step = _chunk_for(ex, layer, len(idx))
+    a = np.concatenate([ex.forward_all(_as_inputs(images[idx[s:s + step]]), upto=layer)[-1] for s in range(0, len(idx), step)])
     mean = a.mean(axis=0)
     centred = (a - mean).reshape(len(a), -1)
     if centred.shape[1] < 2:
