@@ -304,3 +304,12 @@ def first_layer_pictures(kernel: np.ndarray) -> np.ndarray:
     if k.ndim == 4:
         return np.moveaxis(k[:, :, 0, :SHOWN], -1, 0)
     raise ValueError(f"not a first-layer kernel: shape {k.shape}")
+
+
+def add_weight_snapshot(snapshots: list[tuple[int, np.ndarray]], epoch: int, kernel: np.ndarray) -> None:
+    """Append ``epoch``'s (0-based) first-layer pictures to a run's ``snapshots``; an epoch not after the last
+    one starts a new run. Raises ``ValueError`` (the list unchanged) for a kernel that is no first layer."""
+    pics = first_layer_pictures(kernel)
+    if snapshots and epoch <= snapshots[-1][0]:
+        snapshots.clear()  # a new run
+    snapshots.append((int(epoch), pics))

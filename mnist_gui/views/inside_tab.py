@@ -5,7 +5,7 @@ is visible), one unit up close (template and top-9 training images), saliency wi
 weights as they learn, and a PCA map of the hidden space. Everything is numpy (``mnist_gui.ml.explain``), never
 TensorFlow; the slow parts (top images, map) run off the GUI thread once per model, cached by a hash of the
 weights, and a result for a model that is no longer active is kept in the cache but never shown.
-pyqtgraph and the panels are imported when the tab is first shown (or training weights first arrive).
+pyqtgraph and the panels are imported when the tab is first shown.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class InsideTab(QWidget):
         self._running: set[tuple[str, str]] = set()  # (kind, key) jobs under way
         self._threads: list[QThread] = []
         self._dirty = True
-        self._pending_weights: list[tuple[int, np.ndarray]] = []  # training snapshots before the tab was built
+        self.weight_snapshots: list[tuple[int, np.ndarray]] = []  # the training run's, kept while the tab is not built
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
@@ -133,9 +133,7 @@ class InsideTab(QWidget):
         self._layout.addWidget(self.model_panel)
         self._layout.addWidget(body, 1)
         self.set_dark(self._dark)
-        for epoch, pics in self._pending_weights:
-            self.weights.add_snapshot(epoch, pics)
-        self._pending_weights.clear()
+        self.weights.show_snapshots(self.weight_snapshots)
         self._model_changed()
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -349,19 +347,15 @@ class InsideTab(QWidget):
 
     # --- training ----------------------------------------------------------------------------------------
     def _training_weights(self, epoch: int, kernel: object) -> None:
-        """Snapshots are kept while the tab was never shown, as 64 small pictures: building the tab here
-        would block the event loop ~150 ms at the end of the first epoch."""
-        if self._built:
-            self.weights.add_snapshot(int(epoch), np.asarray(kernel))
-            return
+        """Kept as 64 small pictures even while the tab was never shown: building the tab here would block the
+        event loop ~150 ms at the end of the first epoch."""
         try:
-            pics = explain.first_layer_pictures(np.asarray(kernel))
+            explain.add_weight_snapshot(self.weight_snapshots, int(epoch), np.asarray(kernel))
         except ValueError as exc:
             log.warning("weights timeline: %s", exc)
             return
-        if self._pending_weights and epoch <= self._pending_weights[-1][0]:
-            self._pending_weights.clear()  # a new run
-        self._pending_weights.append((int(epoch), pics))
+        if self._built:
+            self.weights.show_snapshots(self.weight_snapshots)
 
     def _track(self, thread: QThread) -> None:
         self._threads.append(thread)

@@ -30,7 +30,6 @@ BATCH_SIGNAL_INTERVAL_S = 0.2  # at most 5 batch signals a second: on 2 cores ev
 SNAPSHOT_INTERVAL_S = 0.25  # epoch-end weight snapshots at most 4 a second (tiny runs end epochs faster than that)
 
 
-
 def lower_background_priority(gui_tid: int) -> int:
     """Give every thread but the GUI thread a lower CPU priority (Linux; a no-op elsewhere).
 

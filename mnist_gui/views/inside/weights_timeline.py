@@ -9,13 +9,12 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from mnist_gui.ml.explain import first_layer_pictures
 from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, tile
 
 log = logging.getLogger(__name__)
 
 class WeightsTimeline(Panel):
-    """Snapshots of the current run kept in memory; a new run (epoch not after the last) starts afresh."""
+    """The snapshots of the current run, with a slider back through them."""
 
     def __init__(self, on_error: Callable[[str, str], None], parent: QWidget | None = None) -> None:
         super().__init__("Weights as they learn", on_error, parent)
@@ -35,29 +34,25 @@ class WeightsTimeline(Panel):
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        self._count = 0  # how many snapshots were shown last (the list is the Inside tab's, and grows)
         self._lut = diverging_lut()
 
     def set_dark(self, dark: bool) -> None:
         self.view.setBackground("#1e1f22" if dark else "#ffffff")
 
-    def add_snapshot(self, epoch: int, kernel: np.ndarray) -> None:
-        """``epoch`` 0-based, as ``state.trainingWeights`` sends it; snapshots may skip epochs (throttled).
-        ``kernel`` is the first layer's kernel or already its pictures (``first_layer_pictures``)."""
-        try:
-            pics = kernel if kernel.ndim == 3 else first_layer_pictures(kernel)
-        except ValueError as exc:
-            log.warning("weights timeline: %s", exc)
+    def show_snapshots(self, snapshots: list[tuple[int, np.ndarray]]) -> None:
+        """Show a run's snapshots (``explain.add_weight_snapshot`` keeps the list; epochs may be skipped when
+        throttled): the newest, unless the user scrubbed back to an earlier one."""
+        follow = self._count == 0 or self.slider.value() == self._count - 1
+        self.snapshots, self._count = snapshots, len(snapshots)
+        if not snapshots:
             return
-        if self.snapshots and epoch <= self.snapshots[-1][0]:
-            self.snapshots.clear()  # a new run
-        follow = not self.snapshots or self.slider.value() == len(self.snapshots) - 1
-        self.snapshots.append((epoch, pics))
         self.slider.blockSignals(True)
-        self.slider.setRange(0, len(self.snapshots) - 1)
-        self.slider.setEnabled(len(self.snapshots) > 1)
+        self.slider.setRange(0, len(snapshots) - 1)
+        self.slider.setEnabled(len(snapshots) > 1)
         self.slider.blockSignals(False)
-        if follow:  # stay on the newest unless the user scrubbed back
-            self.slider.setValue(len(self.snapshots) - 1)
+        if follow:
+            self.slider.setValue(len(snapshots) - 1)
         self._show(self.slider.value())
         self.caption.setText("Each square: one unit's weights from the 28×28 input (red +, blue −), "
                              "each scaled to its own range; drag the slider to go back through the epochs.")
