@@ -218,12 +218,15 @@ def _mass_offset(box: np.ndarray) -> tuple[int, int]:
     return int(np.clip(round((SIZE - 1) / 2 - cy), 0, SIZE - h)), int(np.clip(round((SIZE - 1) / 2 - cx), 0, SIZE - w))
 
 
-def center_by_mass(box: np.ndarray) -> np.ndarray:
-    """Place a ≤20×20 digit in 28×28 with its centre of mass at the centre (kept inside the frame)."""
-    top, left = _mass_offset(box)
+def _place(box: np.ndarray, top: int, left: int) -> np.ndarray:
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
     out[top : top + box.shape[0], left : left + box.shape[1]] = box
     return out
+
+
+def center_by_mass(box: np.ndarray) -> np.ndarray:
+    """Place a ≤20×20 digit in 28×28 with its centre of mass at the centre (kept inside the frame)."""
+    return _place(box, *_mass_offset(box))
 
 
 def normalize_digit(image: np.ndarray) -> np.ndarray:
@@ -242,7 +245,7 @@ def normalize_digit_frame(image: np.ndarray) -> tuple[np.ndarray, InputFrame | N
     box, (top, left, h, w) = fitted
     off_y, off_x = _mass_offset(box)
     step_y, step_x = h / box.shape[0], w / box.shape[1]
-    out = np.clip(center_by_mass(box), 0.0, 1.0).astype(np.float32)
+    out = np.clip(_place(box, off_y, off_x), 0.0, 1.0).astype(np.float32)
     return out, InputFrame(top - off_y * step_y, left - off_x * step_x, step_y, step_x)
 
 
