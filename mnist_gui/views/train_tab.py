@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, 
 
 from mnist_gui.errors import ConfigError
 from mnist_gui.ml.finetune import MIN_TUNE_DIGITS, FinetuneConfig
+from mnist_gui.ml.progress import StopReason
 from mnist_gui.ml.training import TrainingConfig
+from mnist_gui.paths import new_run_dir
 from mnist_gui.views.finetune_panel import FinetunePanel
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.train.exports import ExportActions
@@ -23,7 +25,6 @@ from mnist_gui.views.train.finetune_flow import FinetuneFlow
 from mnist_gui.views.train.form import TrainForm
 from mnist_gui.views.train.job import JobControl
 from mnist_gui.views.train.monitor import TrainingMonitor
-from mnist_gui.views.train.outcome import is_diverged, new_run_dir
 from mnist_gui.views.train.test_strip import LiveTestStrip
 
 log = logging.getLogger(__name__)
@@ -317,7 +318,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         note = f" (stopped: {result.stop_reason})" if stopped else ""
         self.result_label.setText(f"Test accuracy: {result.test_accuracy:.2%}  — best epoch {result.best_epoch}{note}")
         active = self.state.model
-        if is_diverged(result):
+        if result.stop is StopReason.DIVERGED:
             # A diverged run is kept on disk but not put in charge of the Draw and Dataset tabs.
             self.state.show_status("Training diverged; the active model is unchanged")
             self.state.report_error("Training diverged", f"Training stopped: {result.stop_reason}. The best checkpoint so far "

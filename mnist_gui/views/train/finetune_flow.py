@@ -12,7 +12,8 @@ from PySide6.QtCore import QTimer
 from mnist_gui.errors import ConfigError
 from mnist_gui.ml.finetune import FinetuneConfig
 from mnist_gui.views.state import ActiveModel
-from mnist_gui.views.train.outcome import delete_finetuned, new_run_dir
+from mnist_gui.paths import new_run_dir
+from mnist_gui.views.train.outcome import delete_finetuned
 
 log = logging.getLogger(__name__)
 
