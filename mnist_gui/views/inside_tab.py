@@ -42,14 +42,6 @@ def model_key(predictor: Any) -> str:
     return h.hexdigest()
 
 
-def _explain_conv_registered() -> None:
-    """The CNN adapter registers itself on import; without it a CNN model shows a message, not an error."""
-    try:
-        import mnist_gui.ml.explain_conv  # noqa: F401
-    except ImportError:  # pragma: no cover - the module ships with this tab
-        log.warning("no CNN explainer: the Inside tab explains the MLP only")
-
-
 class InsideTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,7 +81,7 @@ class InsideTab(QWidget):
         if self._built:
             return
         self._built = True
-        _explain_conv_registered()
+        import mnist_gui.ml.explain_conv  # noqa: F401  (registers the CNN's explainer)
         from mnist_gui.views.inside.activations import ActivationsPanel
         from mnist_gui.views.inside.common import Panel
         from mnist_gui.views.inside.hidden_map import HiddenMap

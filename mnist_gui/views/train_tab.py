@@ -144,14 +144,10 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         self.default_btn.clicked.connect(self.state.use_default)
         self.csv_btn.clicked.connect(self.export_csv_dialog)
         self.png_btn.clicked.connect(self.export_plots_dialog)
-        self.runs = None
-        try:
-            from mnist_gui.views.train.runs_panel import RunsPanel
-        except ImportError:  # the Runs panel needs ml/runs.py
-            log.info("no Runs panel: mnist_gui.ml.runs is not available")
-        else:
-            self.runs = RunsPanel(self.state, self.monitor)
-            self.monitor.bottom_tabs.addTab(self.runs, "Runs")
+        from mnist_gui.views.train.runs_panel import RunsPanel
+
+        self.runs = RunsPanel(self.state, self.monitor)
+        self.monitor.bottom_tabs.addTab(self.runs, "Runs")
 
     def _shortcut_action(self, text: str, keys: str, slot: Any) -> QAction:
         act = QAction(text, self)
@@ -239,8 +235,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         self.png_btn.setEnabled(self.monitor.plots is not None)
         self.form.set_busy(training or waiting)
         self.finetune.set_busy(training or evaluating or waiting)
-        if self.runs is not None:
-            self.runs.set_busy(training)
+        self.runs.set_busy(training)
 
     def _config_or_show_error(self) -> TrainingConfig | None:
         try:
@@ -339,8 +334,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
             self.state.set_model(ActiveModel(result.predictor, "trained", result.model_path, result.test_accuracy))
             what = "Training stopped" if stopped else "Training done"
             self.state.show_status(f"{what}: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
-        if self.runs is not None:
-            self.runs.refresh()
+        self.runs.refresh()
         self.trainingFinished.emit(result)
 
     def use_stopped_result(self) -> None:

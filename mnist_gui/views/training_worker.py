@@ -106,19 +106,9 @@ def _bare_model(model: Any) -> Any:
 def snapshot(model: Any) -> tuple[Any, Any]:
     """(numpy predictor of the current weights, copy of the first layer's kernel) — conv1 for a CNN, the first
     Dense (784, units) for the MLP."""
-    try:
-        from mnist_gui.ml.inference import predictor_from_keras
-    except ImportError:  # an older core: the two predictors directly
-        predictor_from_keras = None
-    bare = _bare_model(model)
-    if predictor_from_keras is not None:
-        predictor = predictor_from_keras(bare, name="live")
-    else:
-        from mnist_gui.ml.cnn import NumpyCnnPredictor
-        from mnist_gui.ml.inference import NumpyPredictor
+    from mnist_gui.ml.inference import predictor_from_keras
 
-        cnn = any(type(layer).__name__ == "Conv2D" for layer in bare.layers)
-        predictor = (NumpyCnnPredictor if cnn else NumpyPredictor).from_keras(bare, name="live")
+    predictor = predictor_from_keras(_bare_model(model), name="live")
     kernels = getattr(predictor, "kernels", None)
     if callable(kernels):
         kernels = kernels()

@@ -10,7 +10,7 @@ digits change.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
@@ -20,18 +20,7 @@ from mnist_gui.views.threads import run_in_thread
 if TYPE_CHECKING:
     from mnist_gui.views.state import AppState
 
-try:  # the Qt-free home of whole-split prediction
-    from mnist_gui.ml.evaluation import confusion_matrix, predict_classes
-except ImportError:  # fallback for a tree without mnist_gui.ml.evaluation; same results
-    def predict_classes(predictor: Any, x: np.ndarray) -> np.ndarray:
-        """Class predictions for a whole split with the numpy predictor, in chunks."""
-        out = np.empty(len(x), dtype=np.int64)
-        for s in range(0, len(x), 2048):
-            out[s : s + 2048] = predictor.predict(x[s : s + 2048].astype(np.float32) / 255.0).argmax(axis=1)
-        return out
-
-    def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-        return np.bincount(y_true.astype(np.int64) * 10 + y_pred, minlength=100).reshape(10, 10)
+from mnist_gui.ml.evaluation import confusion_matrix, predict_classes
 
 __all__ = ["PredictionCache", "confusion_matrix", "predict_classes"]
 

@@ -16,21 +16,8 @@ from PySide6.QtWidgets import (
 
 from mnist_gui.errors import ConfigError
 from mnist_gui.ml.cnn import CnnSpec
-from mnist_gui.ml.model import OPTIMIZERS, ModelSpec
-from mnist_gui.ml.training import TrainingConfig
-
-try:  # the cleaned-up ML core; fallbacks keep the form working while it lands
-    from mnist_gui.ml.model import summarize_config
-except ImportError:  # pragma: no cover - older core
-    from mnist_gui.ml.model import summarize
-
-    def summarize_config(cfg: Any) -> Any:
-        return summarize(cfg.model)
-
-try:
-    from mnist_gui.ml.training import PRESETS
-except ImportError:  # pragma: no cover - older core
-    PRESETS = ("notebook", "default")
+from mnist_gui.ml.model import OPTIMIZERS, ModelSpec, summarize_config
+from mnist_gui.ml.training import PRESETS, TrainingConfig
 
 log = logging.getLogger(__name__)
 
