@@ -41,8 +41,7 @@ class DatasetTab(QWidget):
     def __init__(self, state: AppState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        # The cache lives on AppState (shared with other views); a fallback while state.py lacks it.
-        self.cache: PredictionCache = getattr(state, "predictions", None) or PredictionCache(state)
+        self.cache: PredictionCache = state.predictions  # on AppState: shared with other views
         self.split = "train"
         self.current = -1
         self.confusion: np.ndarray | None = None
