@@ -21,6 +21,7 @@ from mnist_gui.views.state import ActiveModel
 from mnist_gui.views.threads import run_in_thread
 
 if TYPE_CHECKING:
+    from mnist_gui.ml.export import ExportResult
     from mnist_gui.views.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -199,15 +200,13 @@ class FileActions(QObject):
         run_in_thread(_export, src, fmt, out, self.w.data_path, name="export-model", on_done=self._on_exported,
                       on_failed=self._on_export_failed, receiver=self)
 
-    def _on_exported(self, result: object) -> None:
+    def _on_exported(self, result: ExportResult) -> None:
         if self.state.closing:
             return
-        path = getattr(result, "path", result)
-        diff, n = getattr(result, "max_abs_diff", None), getattr(result, "n_checked", None)
-        check = f"\n\nChecked on {n} test digits: largest probability difference {diff:.1e}." if diff is not None else ""
-        self.state.show_status(f"Exported to {Path(str(path)).name}")
-        box = QMessageBox(QMessageBox.Information, "Model exported", f"Exported to {path}", QMessageBox.Ok, self.w)
-        box.setInformativeText(check.strip())
+        self.state.show_status(f"Exported to {result.path.name}")
+        box = QMessageBox(QMessageBox.Information, "Model exported", f"Exported to {result.path}", QMessageBox.Ok, self.w)
+        box.setInformativeText(f"Checked on {result.n_checked} test digits: largest probability difference "
+                               f"{result.max_abs_diff:.1e}.")
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.show()  # non-blocking, like the error dialog
 
@@ -275,7 +274,7 @@ def _load_model_file(path: str) -> tuple[str, object, dict]:
     return path, predictor, read_metadata(path)
 
 
-def _export(src: Path, fmt: str, out: Path, data_path: str | None) -> object:
+def _export(src: Path, fmt: str, out: Path, data_path: str | None) -> ExportResult:
     from mnist_gui.ml.export import export_model
 
     return export_model(src, fmt, out, data_path=data_path)
