@@ -69,7 +69,8 @@ def test_nan_loss_stops_with_a_message_and_keeps_best(small_mnist, tmp_path):
     good = run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist, tmp_path)
     before = good.model_path.read_bytes()
     cfg = TrainingConfig.preset_config("notebook").with_(epochs=2)
-    cfg = cfg.with_(optimizer="sgd", learning_rate=10.0)
+    # small batches: many steps at the highest learning rate reach inf/NaN whatever order the batches come in
+    cfg = cfg.with_(optimizer="sgd", learning_rate=10.0, batch_size=16)
     with pytest.raises(ModelError, match="NaN"):
         run_training(cfg, small_mnist, tmp_path)
     assert good.model_path.read_bytes() == before, "the earlier checkpoint must survive"
@@ -104,7 +105,7 @@ def test_unwritable_output_is_found_before_any_work(small_mnist, tmp_path):
 
 def test_a_run_that_keeps_nothing_leaves_no_folder(small_mnist, tmp_path):
     cfg = TrainingConfig.preset_config("notebook").with_(epochs=1)
-    cfg = cfg.with_(optimizer="sgd", learning_rate=10.0)  # diverges in epoch 1
+    cfg = cfg.with_(optimizer="sgd", learning_rate=10.0, batch_size=16)  # diverges in epoch 1
     out = tmp_path / "a" / "run"
     with pytest.raises(ModelError, match="before any checkpoint"):
         run_training(cfg, small_mnist, out)
@@ -210,6 +211,6 @@ def test_record_false_and_a_failed_run_leave_no_run_record(small_mnist, tmp_path
 
     run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist.limited(300), tmp_path / "a", record=False)
     with pytest.raises(ModelError, match="before any checkpoint"):
-        run_training(TrainingConfig.preset_config("notebook").with_(epochs=1, optimizer="sgd", learning_rate=10.0),
+        run_training(TrainingConfig.preset_config("notebook").with_(epochs=1, optimizer="sgd", learning_rate=10.0, batch_size=16),
                      small_mnist, tmp_path / "b")
     assert list_runs() == ([], [])

@@ -23,7 +23,7 @@ from mnist_gui.errors import ConfigError, ModelError
 from mnist_gui.ml.data import Mnist, one_hot, rescale
 from mnist_gui.ml.config import check_seed
 from mnist_gui.ml.progress import StopReason, TrainingReporter, progress_callback
-from mnist_gui.ml.training import configure_threads
+from mnist_gui.ml.training import batches, configure_threads
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def mixed_epoch(mnist_x: np.ndarray, mnist_y: np.ndarray, mine_x: np.ndarray, mi
 def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
     if len(x) == 0:
         return None
-    probs = model.predict(rescale(x), batch_size=1024, verbose=0)
+    probs = model.predict(batches(rescale(x), batch_size=1024), verbose=0)
     return float((probs.argmax(axis=1) == y).mean())
 
 
@@ -190,7 +190,7 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
             break
         x, y = mixed_epoch(data.x_train, data.y_train, tune_x, tune_y, cfg, rng, distort)
         progress.epoch_base = epoch  # one fit per epoch (each with a fresh mix): the callback numbers them
-        h = model.fit(x, one_hot(y), batch_size=cfg.batch_size, epochs=1, shuffle=False, callbacks=[progress], verbose=0)
+        h = model.fit(batches(x, one_hot(y), cfg.batch_size), epochs=1, shuffle=False, callbacks=[progress], verbose=0)
         logs = {k: float(v[-1]) for k, v in h.history.items()}
         for k, values in history.items():
             values.append(logs.get(k, math.nan))

@@ -95,6 +95,7 @@ def test_nan_loss_in_gui_shows_message_and_keeps_app_usable(qtbot, window):
     tab = window.train_tab
     tab.optimizer.setCurrentText("sgd")
     tab.lr.setText("10")
+    tab.batch_size.setValue(16)  # many steps at that rate: inf/NaN whatever order the batches come in
     tab.epochs.setValue(3)
     ended = []
     tab.trainingFinished.connect(lambda r: ended.append(r.stop_reason))
