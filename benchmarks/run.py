@@ -187,7 +187,7 @@ def gui_training(quick: bool) -> list[Figure]:
     the figure is the median of the pairs' ratios. The stall probe (a 20 ms QTimer) runs in separate GUI
     runs, since its own wake-ups are measurement cost, not the app's; the figure is the median of their
     longest stalls."""
-    pairs, probe_runs = (1, 1) if quick else (5, 3)
+    pairs, probe_runs = (1, 1) if quick else (7, 3)
     epochs = 1 if quick else 3
     heads, guis = [], []
     for i in range(pairs):

@@ -26,7 +26,7 @@ from mnist_gui.views.threads import BACKGROUND_NICE
 
 log = logging.getLogger(__name__)
 
-BATCH_SIGNAL_INTERVAL_S = 0.2  # at most 5 batch signals a second: on 2 cores every GUI wake-up slows TF's threads
+BATCH_SIGNAL_INTERVAL_S = 0.5  # at most 2 batch signals a second: on 2 cores every GUI wake-up slows TF's threads
 SNAPSHOT_INTERVAL_S = 0.25  # epoch-end weight snapshots at most 4 a second (tiny runs end epochs faster than that)
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 log = logging.getLogger(__name__)
 
-PLOT_INTERVAL_MS = 200  # plots redraw at most 5 times a second (≤ 10 Hz; cheaper for TF on 2 cores)
+PLOT_INTERVAL_MS = 1000  # plots redraw once a second: a pyqtgraph repaint costs ~5 ms of the GUI thread, taken from TF on 2 cores
 
 
 def fmt_duration(seconds: float) -> str:
