@@ -55,6 +55,7 @@ class TrainingPlots(QWidget):
             }
             layout.addWidget(plot)
         self._overlay_items: list = []
+        self._epoch_keys: dict[str, tuple] = {}  # per plot: the history it shows, to re-set epoch points only on change
 
     def set_dark(self, dark: bool) -> None:
         bg, fg = ("#1e1f22", "#dfe1e5") if dark else ("#ffffff", "#1c1c1e")
@@ -66,17 +67,21 @@ class TrainingPlots(QWidget):
                 ax.setTextPen(fg)
             plot.setTitle(plot.plotItem.titleLabel.text, color=fg)
 
-    _epoch_key: tuple = ()
+    PLOTS = ("loss", "accuracy")
 
-    def update_curves(self, bx: list[float], bloss: list[float], bacc: list[float], history: dict, smooth: bool) -> None:
+    def update_curves(self, bx: list[float], bloss: list[float], bacc: list[float], history: dict, smooth: bool,
+                      names: tuple[str, ...] = PLOTS) -> None:
+        """Give the curves of the plots in ``names`` their data (both by default)."""
         x = np.asarray(bx, dtype=float)
-        # Epoch points change once an epoch: re-set them only then (each setData re-ranges and repaints).
-        key = (id(history), *(len(v) for v in history.values()))
-        epochs_changed, self._epoch_key = key != self._epoch_key, key
         for name, values in (("loss", bloss), ("accuracy", bacc)):
+            if name not in names:
+                continue
             y = ema(values) if smooth and values else np.asarray(values, dtype=float)
             self.curves[name]["batch"].setData(x, y)
-            if epochs_changed:
+            # Epoch points change once an epoch: re-set them only then (each setData re-ranges and repaints).
+            key = (id(history), *(len(v) for v in history.values()))
+            if key != self._epoch_keys.get(name):
+                self._epoch_keys[name] = key
                 for curve, hist_key in (("train", name), ("val", f"val_{name}")):
                     ys = history.get(hist_key, [])
                     self.curves[name][curve].setData(np.arange(1, len(ys) + 1, dtype=float), np.asarray(ys, dtype=float))

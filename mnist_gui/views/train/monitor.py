@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (
 
 log = logging.getLogger(__name__)
 
-PLOT_INTERVAL_MS = 1000  # plots redraw once a second: a pyqtgraph repaint costs ~5 ms of the GUI thread, taken from TF on 2 cores
+# During a job one plot redraws per tick, in turn: each every 2 s. A redraw took 25-40 ms of the GUI thread
+# while TensorFlow loaded both cores (the longest event-loop blocks of a run), and its CPU is taken from TF.
+PLOT_INTERVAL_MS = 1000
 
 
 def fmt_duration(seconds: float) -> str:
@@ -90,7 +92,7 @@ class TrainingMonitor(QWidget):
         self.plot_layout.setContentsMargins(0, 0, 0, 0)
         self.smooth = QCheckBox("Smooth batch curves")
         self.smooth.setChecked(False)  # Keras' batch values are already running means
-        self.smooth.toggled.connect(self.mark_dirty)
+        self.smooth.toggled.connect(self._redraw)  # at once, with or without a job running
         v.addWidget(self.plot_area, 3)
         v.addWidget(self.smooth)
         self.log = QPlainTextEdit(readOnly=True)
@@ -103,7 +105,9 @@ class TrainingMonitor(QWidget):
 
         self.timer = QTimer(self)
         self.timer.setInterval(PLOT_INTERVAL_MS)
-        self.timer.timeout.connect(self.refresh_plots)
+        self.timer.timeout.connect(self._refresh_next)
+        self._stale: set[str] = set()  # plots whose data changed since they were last given it
+        self._turn = 0
 
     # --- TensorFlow loading -----------------------------------------------------------------------------
     def show_loading(self, on: bool, text: str = "Loading TensorFlow…") -> None:
@@ -137,11 +141,31 @@ class TrainingMonitor(QWidget):
     def mark_dirty(self) -> None:
         self._dirty = True
 
+    def _redraw(self) -> None:
+        self.mark_dirty()
+        self.refresh_plots()
+
     def refresh_plots(self) -> None:
-        if self.plots is None or not self._dirty:
+        """Both plots (after a job, on a new history); during a job the timer calls ``_refresh_next``."""
+        if self.plots is None or not (self._dirty or self._stale):
             return
-        self._dirty = False
+        self._dirty, self._stale = False, set()
         self.plots.update_curves(self.batch_x, self.batch_loss, self.batch_acc, self.history, self.smooth.isChecked())
+
+    def _refresh_next(self) -> None:
+        """One plot per tick, the two in turn: each event-loop turn paints one plot, not two."""
+        if self.plots is None:
+            return
+        if self._dirty:
+            self._dirty, self._stale = False, set(self.plots.PLOTS)
+        if not self._stale:
+            return
+        self._turn = (self._turn + 1) % len(self.plots.PLOTS)
+        name = self.plots.PLOTS[self._turn]
+        if name not in self._stale:
+            name = next(iter(self._stale))
+        self._stale.discard(name)
+        self.plots.update_curves(self.batch_x, self.batch_loss, self.batch_acc, self.history, self.smooth.isChecked(), (name,))
 
     def show_history(self, history: dict[str, list[float]]) -> None:
         self.history = history
