@@ -73,13 +73,13 @@ class TrainingPlots(QWidget):
                       names: tuple[str, ...] = PLOTS) -> None:
         """Give the curves of the plots in ``names`` their data (both by default)."""
         x = np.asarray(bx, dtype=float)
+        # Epoch points change once an epoch: re-set them only then (each setData re-ranges and repaints).
+        key = (id(history), *(len(v) for v in history.values()))
         for name, values in (("loss", bloss), ("accuracy", bacc)):
             if name not in names:
                 continue
             y = ema(values) if smooth and values else np.asarray(values, dtype=float)
             self.curves[name]["batch"].setData(x, y)
-            # Epoch points change once an epoch: re-set them only then (each setData re-ranges and repaints).
-            key = (id(history), *(len(v) for v in history.values()))
             if key != self._epoch_keys.get(name):
                 self._epoch_keys[name] = key
                 for curve, hist_key in (("train", name), ("val", f"val_{name}")):
