@@ -15,7 +15,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -115,15 +114,11 @@ def snapshot(model: Any) -> tuple[Any, Any]:
     kernel = kernels[0].copy() if kernels else None  # the predictor's arrays are already copies; the GUI gets its own
     return predictor, kernel
 
-    def checkpoint(self, epoch: int, val_loss: float, path: Path) -> None:
-        self.w.checkpoint.emit(epoch, val_loss, str(path))
-
 
 class TrainingWorker(QObject):
     message = Signal(str)
     batch = Signal(int, int, int, dict)
     epochEnd = Signal(int, dict, float)
-    checkpoint = Signal(int, float, str)
     snapshot = Signal(int, object)  # (epoch, numpy predictor of the weights at that epoch's end)
     weights = Signal(int, object)  # (epoch, first-layer kernel copy) for the Inside view
     done = Signal(object)  # the job's result (TrainingResult, FinetuneResult), complete with its .predictor
