@@ -114,6 +114,25 @@ def test_export_dialog_passes_the_chosen_format_and_path(started_window, monkeyp
     assert started == [("tflite", tmp_path / "digits.tflite")]
 
 
+@pytest.mark.parametrize("where", ["train tab button", "file menu"])
+def test_load_model_opens_the_dialog_and_loads_the_chosen_file(started_window, monkeypatch, tmp_path, where):
+    w = started_window
+    asked, loaded = [], []
+
+    def dialog(parent, title, start, filters):
+        asked.append((title, filters))
+        return str(tmp_path / "mine.keras"), filters
+
+    monkeypatch.setattr(file_actions.QFileDialog, "getOpenFileName", dialog)
+    monkeypatch.setattr(w.files, "load_model", loaded.append)
+    if where == "file menu":
+        menu_action(w, "File", "Load model…").trigger()
+    else:
+        w.train_tab.load_btn.click()
+    assert asked == [("Load model", "Keras model (*.keras)")]
+    assert loaded == [str(tmp_path / "mine.keras")]
+
+
 def test_export_without_a_model_file_says_so(started_window, monkeypatch):
     w = started_window
     monkeypatch.setattr(file_actions.QFileDialog, "getSaveFileName", lambda *a: pytest.fail("no dialog expected"))

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.state.sendStrokesToCanvas.connect(lambda *_: self.tabs.setCurrentWidget(self.draw_tab))
 
         self.files = FileActions(self)
+        self.train_tab.loadModelRequested.connect(self.files.load_model_dialog)  # the Train tab's "Load model…"
         self.loader = StartupLoader(self.state, self.settings, self.files.load_model, data_path, parent=self)
         build_menus(self)
         self.theme = self.settings.theme

@@ -98,13 +98,21 @@ class FunctionWorker(QObject):
 BACKGROUND_NICE = 10
 
 
-def lower_this_thread() -> None:
-    """The calling thread at a lower CPU priority (Linux: a thread is a task with its own nice value; it ends
-    with the thread). Elsewhere a no-op."""
+def lower_priority(tid: int) -> bool:
+    """Thread ``tid`` at ``BACKGROUND_NICE`` unless it is already lower (Linux: a thread is a task with its own
+    nice value; it ends with the thread). Elsewhere a no-op. Returns whether it was changed."""
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        if os.getpriority(os.PRIO_PROCESS, tid) >= BACKGROUND_NICE:
+            return False
+        os.setpriority(os.PRIO_PROCESS, tid, BACKGROUND_NICE)
+        return True
     except (AttributeError, OSError):
-        pass
+        return False
+
+
+def lower_this_thread() -> None:
+    """The calling thread at a lower CPU priority (``lower_priority``)."""
+    lower_priority(threading.get_native_id())
 
 
 def run_in_thread(fn: Callable[..., Any], *args: Any, name: str, on_done: Callable[[Any], None] | None = None,

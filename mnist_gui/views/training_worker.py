@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from mnist_gui.errors import UserError
 from mnist_gui.ml.training import TrainingReporter
-from mnist_gui.views.threads import BACKGROUND_NICE
+from mnist_gui.views.threads import lower_priority
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +40,8 @@ def lower_background_priority(gui_tid: int) -> int:
         return 0
     changed = 0
     for name in os.listdir("/proc/self/task"):
-        tid = int(name)
-        if tid == gui_tid:
-            continue
-        try:
-            if os.getpriority(os.PRIO_PROCESS, tid) < BACKGROUND_NICE:
-                os.setpriority(os.PRIO_PROCESS, tid, BACKGROUND_NICE)
-                changed += 1
-        except OSError:
-            continue
+        if int(name) != gui_tid:
+            changed += lower_priority(int(name))
     return changed
 
 
