@@ -180,3 +180,24 @@ def test_without_a_shipped_cnn_there_is_no_compare_model(qtbot, monkeypatch, cap
     w = open_window(qtbot)
     assert w.state.compare_model is None and w.last_error == ""
     assert "no shipped cnn model" in caplog.text
+
+
+def test_the_system_theme_follows_the_desktop_switching_to_dark(started_window, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+
+    from mnist_gui.views import theme
+
+    w = started_window
+    w.apply_theme("system")
+    assert not theme.is_dark()
+    monkeypatch.setattr(theme, "system_is_dark", lambda: True)
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.is_dark() and w.theme == "system"
+    w.apply_theme("light")  # a theme the user chose is kept whatever the desktop does
+    QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert not theme.is_dark()
+
+
+def test_ctrl_q_is_the_quit_key_on_every_platform(started_window):
+    assert menu_action(started_window, "File", "Quit").shortcut().toString() == "Ctrl+Q"

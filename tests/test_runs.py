@@ -76,6 +76,14 @@ def test_rename_keeps_everything_else():
         rename_run("run-nope", "x")
 
 
+def test_a_run_renamed_while_it_trains_keeps_its_new_name():
+    writer = RunWriter(fake_model(new_run_dir("run") / "best.keras"), "first")
+    run_id = writer.write({**META, "complete": False})  # the first checkpoint
+    rename_run(run_id, "renamed in the Runs list")
+    writer.write(META)  # the next checkpoint, then the end of the run
+    assert get_run(run_id).name == "renamed in the Runs list" and get_run(run_id).complete
+
+
 def test_delete_removes_every_file_of_the_run_and_nothing_else(tmp_path):
     keep = make_run("keep")
     gone = make_run("gone")

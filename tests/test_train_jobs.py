@@ -56,3 +56,19 @@ def test_train_pressed_before_tensorflow_starts_once_it_has_loaded(qtbot, starte
     qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
     assert not tab.monitor.loading.isVisibleTo(tab)
     w.close()
+
+
+def test_ctrl_shift_t_while_evaluating_says_a_job_is_under_way(qtbot, window):
+    tab = window.train_tab
+    with qtbot.waitSignal(tab.evaluated, timeout=60000):
+        tab.eval_btn.click()
+        tab.finetune_action.trigger()
+        assert not tab.is_training()
+        assert "Fine-tuning cannot start: an evaluation or the TensorFlow load is under way" in window.status_msg.text()
+
+
+def test_export_plots_is_enabled_when_the_tab_first_shows_after_tensorflow_loaded(window):
+    tab = window.train_tab
+    assert tab.monitor.plots is None and window.tabs.currentWidget() is not tab
+    window.tabs.setCurrentWidget(tab)
+    assert tab.monitor.plots is not None and tab.png_btn.isEnabled()

@@ -94,6 +94,7 @@ class RunWriter:
 
         cfg = meta.get("config", {})
         complete = bool(meta.get("complete"))
+        self.name = self._name_on_disk()
         rec = {"format": "mnist-gui run", "format_version": FORMAT_VERSION, "id": self.run_id, "name": self.name,
                "created": self.created.isoformat(timespec="seconds"), "arch": cfg.get("arch", "mlp"),
                "preset": cfg.get("preset", "custom"), "seed": cfg.get("seed"), "config": cfg,
@@ -107,6 +108,14 @@ class RunWriter:
             rec["model_sha256"] = file_sha256(self.model_path)  # delete_run removes an outside model only if unchanged
         _write_record(self.folder, rec)
         return self.run_id
+
+    def _name_on_disk(self) -> str:
+        """The record's name as it is now: the user may rename the run in the Runs list while it trains."""
+        try:
+            name = json.loads((self.folder / RECORD).read_text(encoding="utf-8")).get("name", self.name)
+        except (OSError, ValueError, AttributeError):  # no record yet, or one that is not ours to read
+            return self.name
+        return name if isinstance(name, str) else self.name
 
 
 def _write_record(folder: Path, rec: dict[str, Any]) -> None:

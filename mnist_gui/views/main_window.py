@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QPaintEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QTabWidget
 
 from mnist_gui.paths import resource_path
@@ -54,10 +54,9 @@ class MainWindow(QMainWindow):
         for tab, label in ((self.draw_tab, "✎  Draw"), (self.dataset_tab, "▦  Dataset"), (self.train_tab, "▶  Train"),
                            (self.inside_tab, "◉  Inside")):
             self.tabs.addTab(tab, label)
-            message = getattr(tab, "message", None)  # tabs' own status signal, while they still have one
-            if message is not None:
-                message.connect(self.show_status)
         self.tabs.currentChanged.connect(self._on_tab_changed)
+        # "System" follows the desktop when it switches between light and dark while the app runs
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self.setCentralWidget(self.tabs)
 
         self.status_msg = QLabel("Starting…")
@@ -125,6 +124,10 @@ class MainWindow(QMainWindow):
             set_dark = getattr(self.tabs.widget(i), "set_dark", None)
             if set_dark is not None:
                 set_dark(dark)
+
+    def _on_color_scheme_changed(self, *_: object) -> None:
+        if self.theme == "system" and not self.state.closing:
+            self.apply_theme("system")
 
     # --- file actions (the File menu's work is in ``FileActions``; kept here for callers and tests) --
     def open_image(self, path: str) -> None:

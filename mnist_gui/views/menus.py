@@ -46,7 +46,7 @@ def build_menus(w: MainWindow) -> None:
     add_action(w, file_menu, "&Import My digits…", "Ctrl+I", files.import_my_digits_dialog)
     add_action(w, file_menu, "Export My &digits…", "Ctrl+E", files.export_my_digits_dialog)
     file_menu.addSeparator()
-    add_action(w, file_menu, "&Quit", QKeySequence.Quit, w.close)
+    add_action(w, file_menu, "&Quit", "Ctrl+Q", w.close)  # QKeySequence.Quit has no key on Windows
 
     view = m.addMenu("&View")
     theme_menu = view.addMenu("&Theme")

@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 
 class TrainTab(FinetuneFlow, ExportActions, QWidget):
-    message = Signal(str)  # status-bar text (kept for callers; the tab itself uses state.show_status)
     loadModelRequested = Signal()
     trainingFinished = Signal(object)  # TrainingResult (tests wait on it)
     finetuneFinished = Signal(object)  # FinetuneResult, pending the user's keep/discard
@@ -110,7 +109,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         row = QHBoxLayout()
         self.eval_btn = QPushButton("Evaluate untrained", toolTip="Test accuracy of a freshly initialised network (≈10%)")
         self.train_btn = QPushButton("▶ Train", toolTip="Train with these settings (Ctrl+T)")
-        self.stop_btn = QPushButton("■ Stop", toolTip="Stop after the current batch; the best checkpoint is kept (Esc)")
+        self.stop_btn = QPushButton("■ Stop", toolTip="Stop at the next progress check (within 32 batches); the best checkpoint is kept (Esc)")
         self.train_btn.setDefault(True)
         # Ctrl+T, Ctrl+Shift+T and Esc work from every tab: window-level actions (the main window puts them
         # in its menu), not button shortcuts, which Qt honours only while the button is visible. The
@@ -164,13 +163,18 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         if self.finetune.start_btn.isEnabled():
             self.finetune.start_btn.click()
         elif not self.is_training():
-            why = (f"it needs at least {MIN_TUNE_DIGITS} of your digits to learn from (draw a digit, press its key)"
-                   if self.finetune.n_tune() < MIN_TUNE_DIGITS else "the model or MNIST is still loading")
+            if self.jobs.busy():
+                why = "an evaluation or the TensorFlow load is under way"
+            elif self.finetune.n_tune() < MIN_TUNE_DIGITS:
+                why = f"it needs at least {MIN_TUNE_DIGITS} of your digits to learn from (draw a digit, press its key)"
+            else:
+                why = "the model or MNIST is still loading"
             self.state.show_status(f"Fine-tuning cannot start: {why}")
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         self.ensure_plots()
+        self._update_buttons()  # "Export plots…" needs the plots just made
         if not self._shown:
             self._shown = True
             self.jobs.need_tensorflow()  # the Train tab is where TensorFlow is needed: start loading it now

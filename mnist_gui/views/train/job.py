@@ -118,7 +118,7 @@ class JobControl(QObject):
         if self.worker is not None and not self.stop_requested:
             self.worker.stop()
             self.stop_requested = True
-            self.state.show_status("Stopping after the current batch…")
+            self.state.show_status("Stopping at the next progress check…")
             self.busyChanged.emit()
 
     def _on_worker_finished(self) -> None:
