@@ -284,3 +284,26 @@ def test_why_explains_only_what_changed_and_only_when_shown(qtbot, window):
     window.tabs.setCurrentWidget(tab)
     qtbot.waitUntil(lambda: tab.why.computed > done, timeout=10000)
     tab.why.button.setChecked(False)
+
+
+def test_number_field_keeps_only_the_keys_that_type_the_number(window):
+    """Offered a key first (ShortcutOverride), the number field takes digits and editing keys; the Draw tab's
+    other keys — and Esc, which stops a training — are left to the shortcuts."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    edit = window.draw_tab.teach.number_edit
+
+    def taken(key, modifiers=Qt.NoModifier, text=""):
+        event = QKeyEvent(QEvent.ShortcutOverride, key, modifiers, text)
+        QApplication.sendEvent(edit, event)
+        return event.isAccepted()
+
+    assert taken(Qt.Key_7, text="7") and taken(Qt.Key_0, Qt.KeypadModifier, "0") and taken(Qt.Key_5, Qt.ShiftModifier, "5")
+    assert taken(Qt.Key_Backspace) and taken(Qt.Key_Left) and taken(Qt.Key_End, Qt.ShiftModifier)
+    for key, modifiers, text in ((Qt.Key_E, Qt.NoModifier, "e"), (Qt.Key_W, Qt.NoModifier, "w"), (Qt.Key_R, Qt.NoModifier, "r"),
+                                 (Qt.Key_BracketLeft, Qt.NoModifier, "["), (Qt.Key_Delete, Qt.NoModifier, ""),
+                                 (Qt.Key_Z, Qt.ControlModifier, ""), (Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier, ""),
+                                 (Qt.Key_Y, Qt.ControlModifier, ""), (Qt.Key_Escape, Qt.NoModifier, "")):
+        assert not taken(key, modifiers, text), (key, modifiers)

@@ -163,3 +163,69 @@ def test_ctrl_t_starts_training_from_the_draw_tab_and_esc_stops_it(qtbot, traini
     with qtbot.waitSignal(tab.trainingFinished, timeout=60000):
         press(qtbot, window, Qt.Key_Escape)
     qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+
+
+ONE, SEVEN_RIGHT = [(0.1, 0.2), (0.1, 0.8)], [(0.5, 0.2), (0.8, 0.2), (0.6, 0.8)]
+
+
+def draw_number(qtbot, tab) -> None:
+    """A 1 and a 7 side by side: the teach row shows the number field."""
+    draw_polyline(tab.canvas, ONE)
+    draw_polyline(tab.canvas, SEVEN_RIGHT)
+    qtbot.waitUntil(lambda: len(tab.digits) == 2 and tab.teach.number_edit.isVisible(), timeout=5000)
+
+
+def test_number_field_types_the_number_and_leaves_the_draw_keys_to_the_tab(qtbot, window):
+    """A digit key moves the focus into the number field; there digits, Backspace and Enter edit and submit
+    the number, and every other Draw key still does what it does on the canvas."""
+    tab, canvas, edit = window.draw_tab, window.draw_tab.canvas, window.draw_tab.teach.number_edit
+    draw_number(qtbot, tab)
+    draw_polyline(canvas, [(0.55, 0.5), (0.75, 0.5)])  # a cross-bar on the 7: a stroke to undo
+    press(qtbot, window, Qt.Key_1)
+    assert QApplication.focusWidget() is edit and edit.text() == "1"
+    press(qtbot, window, Qt.Key_E)
+    assert canvas.eraser and tab.eraser_btn.isChecked()
+    press(qtbot, window, Qt.Key_P)
+    assert not canvas.eraser and tab.pen_btn.isChecked()
+    size = tab.brush.value()
+    press(qtbot, window, Qt.Key_BracketRight)
+    assert tab.brush.value() == size + 1
+    press(qtbot, window, Qt.Key_BracketLeft)
+    assert tab.brush.value() == size
+    why = tab.why.button.isChecked()
+    press(qtbot, window, Qt.Key_W)
+    assert tab.why.button.isChecked() != why
+    press(qtbot, window, Qt.Key_W)
+    assert tab.why.button.isChecked() == why
+    assert QApplication.focusWidget() is edit and len(canvas.strokes) == 3
+    press(qtbot, window, Qt.Key_Z, Qt.ControlModifier)  # undoes the stroke, not the typed text
+    assert len(canvas.strokes) == 2 and edit.text() == "1"
+    press(qtbot, window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert len(canvas.strokes) == 3
+    press(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
+    press(qtbot, window, Qt.Key_Y, Qt.ControlModifier)
+    assert len(canvas.strokes) == 3 and edit.text() == "1"
+    assert QApplication.focusWidget() is edit
+    press(qtbot, window, Qt.Key_9)  # typing and Backspace edit the number
+    press(qtbot, window, Qt.Key_Backspace)
+    press(qtbot, window, Qt.Key_7)
+    assert edit.text() == "17" and len(canvas.strokes) == 3
+    press(qtbot, window, Qt.Key_Return)  # Enter adds the number
+    assert window.state.my_digits.y.tolist() == [1, 7] and canvas.is_empty() and edit.text() == ""
+
+
+def test_number_field_delete_clears_the_drawing_and_esc_goes_back_to_the_canvas(qtbot, window):
+    tab, canvas, edit = window.draw_tab, window.draw_tab.canvas, window.draw_tab.teach.number_edit
+    draw_number(qtbot, tab)
+    press(qtbot, window, Qt.Key_2)
+    assert QApplication.focusWidget() is edit and edit.text() == "2"
+    press(qtbot, window, Qt.Key_Escape)  # Esc drops the typed number and gives the keys back to the drawing
+    assert edit.text() == "" and QApplication.focusWidget() is canvas and len(canvas.strokes) == 2
+    press(qtbot, window, Qt.Key_1)
+    assert QApplication.focusWidget() is edit and edit.text() == "1"
+    press(qtbot, window, Qt.Key_Delete)  # Delete clears the drawing (Backspace edits the number) and its number
+    assert canvas.is_empty() and edit.text() == ""
+    qtbot.waitUntil(lambda: not edit.isVisible(), timeout=5000)
+    press(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
+    assert len(canvas.strokes) == 2
+    assert not window.state.my_digits.y.tolist()

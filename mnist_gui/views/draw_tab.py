@@ -138,6 +138,7 @@ class DrawTab(QWidget):
         self.teach = TeachRow()
         self.teach.digitChosen.connect(self.add_to_my_digits)
         self.teach.numberEntered.connect(self.add_number_to_my_digits)
+        self.teach.numberCancelled.connect(lambda: self.canvas.setFocus(Qt.OtherFocusReason))
         self.teach_btns = self.teach.teach_btns
         self.my_count_label = self.teach.my_count_label
 
@@ -183,8 +184,8 @@ class DrawTab(QWidget):
         outer.addWidget(scroll)
 
         # One shortcut per action with all its keys: README's plus the platform's own. Two shortcuts on one key
-        # are ambiguous and neither fires. The number field takes digit keys itself (a line edit overrides
-        # shortcuts for the keys it types).
+        # are ambiguous and neither fires. The number field takes only the keys that type and edit the number
+        # (digits, Backspace, Enter, Esc): the others stay these shortcuts (TeachRow).
         for keys, slot in ((_keys(QKeySequence.Undo, "Ctrl+Z"), self.canvas.undo),
                            (_keys(QKeySequence.Redo, "Ctrl+Shift+Z", "Ctrl+Y"), self.canvas.redo),
                            (_keys(QKeySequence.Delete, "Del", "Backspace"), self.clear), (_keys(None, "R"), self.random_test_digit),
@@ -222,6 +223,7 @@ class DrawTab(QWidget):
     # --- actions ------------------------------------------------------------------------------------
     def clear(self) -> None:
         self.true_label = -1
+        self.teach.number_edit.clear()  # a number typed for the drawing goes with it
         self.canvas.clear()
 
     def random_test_digit(self) -> None:
