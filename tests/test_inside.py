@@ -130,6 +130,42 @@ def test_model_swap_mid_computation_shows_no_stale_result(qtbot, tab, small_mnis
     np.testing.assert_array_equal(tab.acts.hidden[0].values, explain.activations(c, tab.input).hidden[0].values)
 
 
+def test_failed_jobs_say_so_in_their_panels(qtbot, tab, monkeypatch) -> None:
+    """A failed map or top-images job replaces its "Placing…"/"Finding…" text in the panel with the reason."""
+    def fail(*_args: object) -> None:
+        raise ValueError("no memory left")
+
+    monkeypatch.setattr(explain, "embedding", fail)
+    monkeypatch.setattr(explain, "top_images_per_layer", fail)
+    tab.state.set_model(ActiveModel(perturbed(tab.state.model.predictor, 4), "trained", None, None))
+    assert tab.map.caption.text().startswith("Placing")
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=30_000)
+    assert tab.map.caption.text() == "The map could not be made: ValueError: no memory left"
+    tab.select_unit(7)
+    assert tab.unit_view.tops_label.text().startswith("Finding")
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=30_000)
+    assert tab.unit_view.tops_label.text() == "The top images could not be found: ValueError: no memory left"
+    # a job of a model that is no longer active fails silently
+    tab.select_unit(8)
+    tab._failed("map", "an older model", "boom")
+    tab._failed("tops", "an older model", "boom")
+    assert "boom" not in tab.map.caption.text() and tab.unit_view.tops_label.text().startswith("Finding")
+
+
+def test_unit_view_cleared_on_layer_and_model_change(qtbot, tab) -> None:
+    tab.select_unit(17)
+    assert tab.unit_view.title.text() == "<b>A unit up close</b> — dense unit 17"
+    tab.select_layer(1)
+    assert tab.unit_view.unit is None and tab.unit_view.title.text() == "<b>A unit up close</b>"
+    assert tab.unit_view.tops_label.text() == "Training images that excite it most"
+    tab.select_unit(3)
+    qtbot.waitUntil(lambda: tab.unit_view.top_indices is not None and not tab.busy(), timeout=30_000)
+    tab.state.set_model(ActiveModel(perturbed(tab.state.model.predictor, 5), "trained", None, None))
+    assert tab.unit_view.title.text() == "<b>A unit up close</b>"
+    assert tab.unit_view.tops_label.text() == "Training images that excite it most"
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60_000)
+
+
 def test_cnn_model_shows_feature_maps(qtbot, tab, small_mnist) -> None:
     from tests.test_explain_conv import small_cnn
 
@@ -155,6 +191,14 @@ def test_training_weights_timeline(qtbot, tab) -> None:
     assert w.epoch_label.text() == "after epoch 2 (of 4 so far)"
     tab.state.publish_training_weights(0, rng.normal(size=(784, 512)).astype(np.float32))  # a new run
     assert len(w.snapshots) == 1
+    assert "64 units of the first Dense layer" in w.caption.text() and "28×28 input" in w.caption.text()
+    assert "64 units" in w.view.toolTip() and "28×28 input" in w.view.toolTip()
+    # a CNN's run shows conv1's filters (32 of 5×5 in the app's CNN), not units over the 28×28 input
+    tab.state.publish_training_weights(0, rng.normal(size=(5, 5, 1, 32)).astype(np.float32))
+    assert w.view.image.image.shape == (4 * 7 - 2, 8 * 7 - 2)
+    for text in (w.caption.text(), w.view.toolTip()):
+        assert "32 filters" in text and "5×5" in text and "first conv layer" in text.lower()
+        assert "28×28" not in text and "units" not in text
 
 
 def test_training_weights_wait_for_a_tab_never_shown(qtbot, small_mnist) -> None:

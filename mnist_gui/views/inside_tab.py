@@ -334,8 +334,13 @@ class InsideTab(QWidget):
     def _failed(self, kind: str, key: str, message: str) -> None:
         self._running.discard((kind, key))
         log.warning("Inside tab: %s failed: %s", kind, message)
-        if key == self.key:
-            self.state.show_status(f"Inside: could not compute the {'map' if kind == 'map' else 'top images'}: {message}")
+        if key != self.key:
+            return  # a model no longer active: nobody waits for it
+        self.state.show_status(f"Inside: could not compute the {'map' if kind == 'map' else 'top images'}: {message}")
+        if kind == "map":  # in the panel too, or it says "Placing…" for ever
+            self.map.caption.setText(f"The map could not be made: {message}")
+        elif self.unit_view.unit is not None:
+            self.unit_view.tops_label.setText(f"The top images could not be found: {message}")
 
     # --- training ----------------------------------------------------------------------------------------
     def _training_weights(self, epoch: int, kernel: object) -> None:

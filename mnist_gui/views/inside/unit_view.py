@@ -14,6 +14,9 @@ from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, grid_
 
 log = logging.getLogger(__name__)
 
+TITLE = "A unit up close"
+TOPS = "Training images that excite it most"
+
 
 def template_image(t: np.ndarray) -> np.ndarray:
     """A template as one 2-D picture: (h, w) stays; (h, w, c) filters become a mosaic of their channels."""
@@ -33,7 +36,7 @@ class UnitView(Panel):
     imageClicked = Signal(int)
 
     def __init__(self, on_error: Callable[[str, str], None], parent: QWidget | None = None) -> None:
-        super().__init__("A unit up close", on_error, parent)
+        super().__init__(TITLE, on_error, parent)
         row = QHBoxLayout()
         left = QWidget()
         from PySide6.QtWidgets import QVBoxLayout
@@ -51,7 +54,7 @@ class UnitView(Panel):
         self.tops.setToolTip("The 9 training images that excite this unit most: click one to open it in the Dataset tab")
         self.tops.clicked.connect(self._click)
         rv.addWidget(self.tops, 1)
-        self.tops_label = QLabel("Training images that excite it most")
+        self.tops_label = QLabel(TOPS)
         self.tops_label.setWordWrap(True)
         rv.addWidget(self.tops_label)
         row.addWidget(left, 1)
@@ -74,6 +77,8 @@ class UnitView(Panel):
         self.top_indices = None
         self.template.clear_image()
         self.tops.clear_image()
+        self.title.setText(f"<b>{TITLE}</b>")
+        self.tops_label.setText(TOPS)
         self.caption.setText(message)
 
     def show_unit(self, layer: int, name: str, unit: int, template: np.ndarray) -> None:
@@ -81,7 +86,7 @@ class UnitView(Panel):
         img = template_image(template)
         lim = float(np.abs(img).max()) or 1.0
         self.template.set_image(img, self._lut, (-lim, lim))
-        self.title.setText(f"<b>A unit up close</b> — {name} unit {unit}")
+        self.title.setText(f"<b>{TITLE}</b> — {name} unit {unit}")
         self.tops.clear_image()
         self.top_indices = None
         self.tops_label.setText("Finding the training images that excite it most…")

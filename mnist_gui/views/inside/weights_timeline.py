@@ -1,4 +1,5 @@
-"""Weights as they learn: the first-layer templates of 64 fixed units, one snapshot per epoch, with a slider."""
+"""Weights as they learn: the first layer's pictures (an MLP's Dense units over the 28×28 input, or a CNN's conv
+filters; at most 64), one snapshot per epoch, with a slider."""
 
 from __future__ import annotations
 
@@ -13,13 +14,28 @@ from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, tile
 
 log = logging.getLogger(__name__)
 
+
+def describe(pics: np.ndarray) -> tuple[str, str]:
+    """(caption, tooltip) for ``explain.first_layer_pictures`` of shape ``(n, h, w)``: 28×28 pictures are the
+    templates of an MLP's first Dense layer, smaller ones the filters of a CNN's first conv layer."""
+    n, h, w = pics.shape
+    scrub = "each scaled to its own range; drag the slider to go back through the epochs."
+    if (h, w) == (28, 28):
+        return (f"Each square: one of {n} units of the first Dense layer, its weights from the 28×28 input "
+                f"(red +, blue −), {scrub}",
+                f"First Dense layer, {n} units: weights from the 28×28 input; red pixels raise the unit, blue ones lower it")
+    return (f"Each square: one of {n} filters of the first conv layer, {h}×{w} weights slid over the image "
+            f"(red +, blue −), {scrub}",
+            f"First conv layer, {n} filters of {h}×{w}: red pixels raise the filter's response, blue ones lower it")
+
+
 class WeightsTimeline(Panel):
     """The snapshots of the current run, with a slider back through them."""
 
     def __init__(self, on_error: Callable[[str, str], None], parent: QWidget | None = None) -> None:
         super().__init__("Weights as they learn", on_error, parent)
         self.view = ImageView()
-        self.view.setToolTip("First-layer weights of 64 units: red pixels raise the unit, blue ones lower it")
+        self.view.setToolTip("First-layer weights: red pixels raise the unit, blue ones lower it")
         self.body.addWidget(self.view, 1)
         row = QHBoxLayout()
         self.slider = QSlider(Qt.Horizontal)
@@ -30,7 +46,8 @@ class WeightsTimeline(Panel):
         row.addWidget(self.slider, 1)
         row.addWidget(self.epoch_label)
         self.body.addLayout(row)
-        self.caption = QLabel("Train a model (Train tab): the first-layer templates of 64 units appear here each epoch.")
+        self.caption = QLabel("Train a model (Train tab): its first layer's weights appear here each epoch (an MLP's "
+                              "units over the 28×28 input, a CNN's filters).")
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
         self.snapshots: list[tuple[int, np.ndarray]] = []
@@ -54,8 +71,9 @@ class WeightsTimeline(Panel):
         if follow:
             self.slider.setValue(len(snapshots) - 1)
         self._show(self.slider.value())
-        self.caption.setText("Each square: one unit's weights from the 28×28 input (red +, blue −), "
-                             "each scaled to its own range; drag the slider to go back through the epochs.")
+        caption, tip = describe(snapshots[-1][1])
+        self.caption.setText(caption)
+        self.view.setToolTip(tip)
 
     def _show(self, i: int) -> None:
         if not 0 <= i < len(self.snapshots):
