@@ -79,3 +79,35 @@ def test_every_selection_is_published_and_open_in_dataset_selects(qtbot, window,
     state.open_in_dataset("test", 9)
     assert tab.current == 9 and 9 in tab.shown_indices()
     _wait_idle(qtbot, window)
+
+
+def test_disagree_filter_on_my_digits_keeps_filtering_after_edits(qtbot, window, mnist):
+    """Any My digits change drops both models' answers for it: the compare model's are read again at once."""
+    tab, state, coll = window.dataset_tab, window.state, window.state.my_digits
+    a, b = CountPredictor(10), CountPredictor(5, "cnn")
+    state.set_model(ActiveModel(a, "file", None, None))
+    state.set_compare_model(ActiveModel(b, "file", None, None))
+    for i in range(12):
+        coll.add(mnist.x_test[i], int(mnist.y_test[i]))
+    state.notify_my_digits_changed()
+    tab.split_box.setCurrentIndex(2)
+    tab.disagree_box.setChecked(True)
+
+    def check() -> None:
+        expected = np.flatnonzero(a.classes_of(coll.x) != b.classes_of(coll.x))
+        assert 0 < len(expected) < len(coll)
+        assert tab.shown_indices().tolist() == expected.tolist()
+        assert tab.count_label.text() == f"{len(expected)} of {len(coll)} images"  # not "… reading them…"
+
+    check()
+    first = int(tab.shown_indices()[0])
+    tab.select_index(first)
+    tab.relabel_selected((int(coll.y[first]) + 1) % 10)
+    check()
+    tab.select_index(int(tab.shown_indices()[0]))
+    tab.delete_selected()
+    check()
+    coll.add(mnist.x_test[1], int(mnist.y_test[1]))  # the two disagree on this one
+    state.notify_my_digits_changed()
+    check()
+    _wait_idle(qtbot, window)

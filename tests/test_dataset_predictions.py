@@ -106,3 +106,22 @@ def test_my_digits_changes_drop_only_my_digits(qtbot, state, small_mnist):
     state.notify_my_digits_changed()
     assert state.predictions.get(a, "mine") is None and state.predictions.get(a, "test") is not None
     assert len(state.predictions.predict_now(a, "mine")) == 2
+
+
+def test_a_failed_job_is_reported_and_remembered_until_asked_again(qtbot, state, small_mnist):
+    from tests.test_dataset_model_change import SplitFailingPredictor
+
+    bad, good = SplitFailingPredictor(10), CountPredictor(5, "cnn")
+    state.set_model(_model(bad))
+    state.set_compare_model(_model(good))
+    with qtbot.waitSignal(state.predictions.failed, timeout=20000) as sig:
+        state.predictions.request(bad, "test")
+        state.predictions.request(good, "test")  # queued behind the failing job: still runs
+    assert sig.args[:2] == [bad, "test"] and "out of memory" in sig.args[2]
+    assert "out of memory" in state.predictions.error(bad, "test") and state.predictions.get(bad, "test") is None
+    assert (_predicted(qtbot, state, good, "test") == good.classes_of(small_mnist.x_test)).all()
+    with qtbot.waitSignal(state.predictions.failed, timeout=20000):
+        state.predictions.request(bad, "test")  # asked again: tried again
+        assert state.predictions.error(bad, "test") is None
+    state.predictions.invalidate("test")  # other images: the failure no longer says anything about them
+    assert state.predictions.error(bad, "test") is None

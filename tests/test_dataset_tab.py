@@ -79,6 +79,27 @@ def test_export_figure(window, tmp_path):
     assert (tmp_path / "pixels.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_export_button_exports_the_figure_on_the_page_showing(window, tmp_path, monkeypatch):
+    from mnist_gui.views import dataset_tab as module
+
+    tab = window.dataset_tab
+    saved: list[str] = []
+    for name, fig in (("first six", tab.first_six.figure), ("pixels", tab.pixel_canvas.figure)):
+        monkeypatch.setattr(fig, "savefig", lambda f, *a, _n=name, _save=fig.savefig, **k: (saved.append(_n), _save(f, *a, **k)))
+    out = tmp_path / "figure.png"
+    monkeypatch.setattr(module.QFileDialog, "getSaveFileName", lambda *a: (str(out), "PNG image (*.png)"))
+    for page, name in ((tab.first_six_page, "first six"), (tab.details.widget(0), "pixels")):
+        tab.details.setCurrentWidget(page)
+        assert tab.export_btn.isVisible() and tab.export_btn.isEnabled(), name  # reachable from this page
+        tab.export_btn.click()
+        assert saved[-1] == name and out.read_bytes()[:4] == b"\x89PNG"
+    assert saved == ["first six", "pixels"]
+    tab.details.setCurrentWidget(tab.details.confusion)  # a table, not a figure: nothing to export
+    assert not tab.export_btn.isEnabled()
+    tab.details.setCurrentWidget(tab.first_six_page)
+    assert not tab.send_btn.isVisible()  # it sends the selected image, shown on the Pixel values page only
+
+
 def test_my_digits_split_browse_relabel_delete(qtbot, window, mnist):
     from PySide6.QtCore import QItemSelectionModel, Qt
 

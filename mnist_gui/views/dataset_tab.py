@@ -86,6 +86,7 @@ class DatasetTab(QWidget):
         state.myDigitsChanged.connect(self._on_my_digits)
         state.openInDataset.connect(self.open_image)
         self.cache.ready.connect(self._on_predictions)
+        self.cache.failed.connect(self._on_failed)
         self._on_compare()
 
     # --- the parts made on first show -----------------------------------------------------------------
@@ -156,6 +157,7 @@ class DatasetTab(QWidget):
             x, y = self._arrays()
             self.model.set_split(x, y, self.mine_pred)
             self.jump.setMaximum(max(0, len(x) - 1))
+            self._request_compare()  # the change dropped the compare model's answers too: "the two disagree" needs them
             self.apply_filter()
             if len(x):
                 self.select_index(min(max(keep, 0), len(x) - 1))
@@ -204,10 +206,12 @@ class DatasetTab(QWidget):
         self._stale = False
         active = self._active()
         self.cache.predict_now(active, "mine")
-        if self.split == "mine":
-            self.model.predicted = self.mine_pred
-            self.apply_filter()
+        # The previous model's answers go now (red marks, "misclassified only"), not when the new ones arrive.
+        self.model.predicted = self._pred()
+        self.apply_filter()
+        self._refresh_pixel_view()
         if self.cache.get(active, "test") is None:
+            self.confusion = None
             self.details.confusion.show_evaluating()
         self.cache.request(active, "test", first=True)
         self.cache.request(active, "train")
@@ -247,6 +251,19 @@ class DatasetTab(QWidget):
         if test_pred is not None:
             self.predictionsReady.emit()
 
+    def _on_failed(self, predictor: object, split: str, message: str) -> None:
+        """A prediction job failed: say so where its answers are awaited (a status line, not a dialog per job)."""
+        if predictor is self._active():
+            who = "The active model"
+            if split == "test":
+                self.details.confusion.show_failed(message)
+        elif predictor is self._compare():
+            who = f"The {_model_name(self.state.compare_model)} model"
+        else:
+            return  # a model no longer shown here: the log has it
+        self.state.show_status(f"{who} could not read the {split} images: {message}")
+        self.apply_filter()
+
     # --- filtering ------------------------------------------------------------------------------------
     def apply_filter(self) -> None:
         _, y = self._arrays()
@@ -256,7 +273,9 @@ class DatasetTab(QWidget):
         shown = filter_indices(y, f, self._pred(), other)
         text = describe(len(shown), len(y), f)
         if f.disagree and other is None:
-            text += f" — the {_model_name(self.state.compare_model)} model is reading them…"
+            error = self.cache.error(self._compare(), self.split)
+            name = _model_name(self.state.compare_model)
+            text += f" — the {name} model could not read them: {error}" if error else f" — the {name} model is reading them…"
         self.browser.show_indices(shown, text)
 
     def filter_cell(self, true_label: int, predicted: int) -> None:

@@ -43,7 +43,11 @@ class ConfusionPanel(QWidget):
             self.cellChosen.emit(row, column)
 
     def show_evaluating(self) -> None:
+        self.table.clearContents()  # the previous model's counts: not this one's
         self.overall_label.setText("Evaluating the active model on the test set…")
+
+    def show_failed(self, message: str) -> None:
+        self.overall_label.setText(f"Could not evaluate the active model on the test set: {message}")
 
     def show_matrix(self, cm: np.ndarray) -> None:
         peak = max(1, int(cm.max()))

@@ -27,7 +27,8 @@ def prediction_line(who: str, probs: np.ndarray, label: int) -> str:
 
 
 class DetailsPane(QTabWidget):
-    """Pixel values (with the info line and actions), First six, Confusion matrix."""
+    """Pixel values (with the info line and Send to canvas), First six, Confusion matrix; "Export figure…"
+    beside the tabs exports the figure of the page showing."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,12 +42,14 @@ class DetailsPane(QTabWidget):
         self.info.setWordWrap(True)
         self.send_btn = QPushButton("Send to canvas")
         self.send_btn.setToolTip("Put this image on the Draw tab")
+        # Beside the tabs, not on one page: it exports whichever figure is showing (Pixel values or First six).
         self.export_btn = QPushButton("Export figure…")
+        self.export_btn.setToolTip("Save the figure on this page as a PNG image")
+        self.setCornerWidget(self.export_btn, Qt.TopRightCorner)
         row = QHBoxLayout()
         row.addWidget(self.rescale_box)
         row.addStretch(1)
         row.addWidget(self.send_btn)
-        row.addWidget(self.export_btn)
         self.pixel_layout.addLayout(row)
         self.pixel_layout.addWidget(self.info)
         self.first_six_page = QWidget()
@@ -58,6 +61,7 @@ class DetailsPane(QTabWidget):
         self.addTab(self.confusion, "Confusion matrix")
         self._image = np.zeros((28, 28), np.uint8)
         self._dark = False
+        self.currentChanged.connect(lambda _: self.export_btn.setEnabled(self.currentWidget() is not self.confusion))
 
     @property
     def figures_ready(self) -> bool:

@@ -4,7 +4,7 @@ Whole splits are predicted off the GUI thread, one job at a time (the test split
 for: the confusion matrix needs it), so the GUI thread keeps a core for the person browsing. Entries are
 keyed by the predictor object, so a model change can never show another model's answers; they are dropped
 when their model is no longer the active, default or compare model, and when the data (train/test) or My
-digits change.
+digits change. A job that fails is remembered (``error``) and reported (``failed``) until it is asked again.
 """
 
 from __future__ import annotations
@@ -30,14 +30,17 @@ SPLITS = ("train", "test", "mine")
 
 
 class PredictionCache(QObject):
-    """Class predictions per (predictor, split); ``ready(split)`` when a background job stored one."""
+    """Class predictions per (predictor, split); ``ready(split)`` when a background job stored one,
+    ``failed(predictor, split, message)`` when one raised."""
 
     ready = Signal(str)
+    failed = Signal(object, str, str)
 
     def __init__(self, state: AppState) -> None:
         super().__init__(state)
         self._state = state
         self._store: dict[tuple[int, str], tuple[object, np.ndarray]] = {}
+        self._errors: dict[tuple[int, str], tuple[object, str]] = {}  # failed jobs: why, until asked again
         self._generation = dict.fromkeys(SPLITS, 0)  # bumped when a split's images change: late results dropped
         self._queue: list[tuple[object, str]] = []
         self._running: tuple[object, str] | None = None
@@ -60,6 +63,11 @@ class PredictionCache(QObject):
         if predictor is None:
             return None
         hit = self._store.get((id(predictor), split))
+        return hit[1] if hit is not None and hit[0] is predictor else None
+
+    def error(self, predictor: object | None, split: str) -> str | None:
+        """Why the last job for ``split`` with ``predictor`` failed; None when it did not (or is asked again)."""
+        hit = self._errors.get((id(predictor), split))
         return hit[1] if hit is not None and hit[0] is predictor else None
 
     def predict_now(self, predictor: object | None, split: str) -> np.ndarray | None:
@@ -87,6 +95,7 @@ class PredictionCache(QObject):
             if not first:
                 return
             self._queue = [(p, s) for p, s in self._queue if not (p is predictor and s == split)]
+        self._errors.pop((id(predictor), split), None)  # asked again: try again
         if first:
             self._queue.insert(0, job)
         else:
@@ -103,7 +112,8 @@ class PredictionCache(QObject):
         x, gen = self.images(split), self._generation[split]
         self.thread = run_in_thread(predict_classes, predictor, x, name=f"predict-{split}", background=True,
                                     on_done=lambda pred: self._done(predictor, split, gen, pred),
-                                    on_failed=self._failed, receiver=self)
+                                    on_failed=lambda message, exc: self._failed(predictor, split, gen, message),
+                                    receiver=self)
 
     def _done(self, predictor: object, split: str, gen: int, pred: np.ndarray) -> None:
         self._running, self.thread = None, None
@@ -112,9 +122,12 @@ class PredictionCache(QObject):
             self.ready.emit(split)
         self._next()
 
-    def _failed(self, message: str, exc: object) -> None:
+    def _failed(self, predictor: object, split: str, gen: int, message: str) -> None:
         self._running, self.thread = None, None
-        log.warning("predicting a split failed: %s", message)
+        log.warning("predicting the %s split failed: %s", split, message)
+        if gen == self._generation[split] and self._wanted(predictor):  # else nobody waits for these answers
+            self._errors[(id(predictor), split)] = (predictor, message)
+            self.failed.emit(predictor, split, message)
         self._next()
 
     # --- invalidation -----------------------------------------------------------------------------------
@@ -125,6 +138,7 @@ class PredictionCache(QObject):
     def _prune(self) -> None:
         """Drop predictions (and queued jobs) of models no longer in use."""
         self._store = {k: v for k, v in self._store.items() if self._wanted(v[0])}
+        self._errors = {k: v for k, v in self._errors.items() if self._wanted(v[0])}
         self._queue = [(p, s) for p, s in self._queue if self._wanted(p)]
 
     def invalidate(self, *splits: str) -> None:
@@ -132,4 +146,5 @@ class PredictionCache(QObject):
         for split in splits:
             self._generation[split] += 1
         self._store = {k: v for k, v in self._store.items() if k[1] not in splits}
+        self._errors = {k: v for k, v in self._errors.items() if k[1] not in splits}
         self._queue = [(p, s) for p, s in self._queue if s not in splits]
