@@ -65,3 +65,42 @@ def test_an_invalid_cnn_field_is_reported_inline(tab):
     tab.apply_preset("cnn")
     tab.lr.setText("abc")
     assert "learning rate" in tab.form_error.text() and not tab.train_btn.isEnabled()
+
+
+def test_training_images_says_how_many_the_data_has(tab, mnist):
+    from mnist_gui.ml.data import Mnist
+
+    assert tab.limit.lineEdit().text() == "all"  # no data yet: no number made up
+    tab.state.set_data(Mnist(mnist.x_train[:2000], mnist.y_train[:2000], mnist.x_test[:500], mnist.y_test[:500], "slice"))
+    assert tab.limit.value() == 0 and tab.limit.lineEdit().text() == "all 2,000"
+    assert tab.limit.maximum() == 2000  # not more images than there are
+    tab.state.set_data(mnist)
+    assert tab.limit.lineEdit().text() == f"all {len(mnist.x_train):,}" and tab.limit.maximum() == len(mnist.x_train)
+    assert tab.form.valid and tab.form_error.text() == ""
+
+
+def test_the_error_row_takes_room_only_with_an_error(tab):
+    assert not _visible(tab, tab.form_error)
+    tab.lr.setText("abc")
+    assert _visible(tab, tab.form_error) and "learning rate" in tab.form_error.text()
+    tab.lr.setText("0.001")
+    assert not _visible(tab, tab.form_error) and tab.form_error.text() == ""
+
+
+def test_the_model_summary_is_in_view_at_1366x768(qtbot):
+    """Under the hyperparameters, above the fine-tune panel: its table shows without scrolling the form column."""
+    from tests.gui_helpers import open_window
+
+    w = open_window(qtbot, 1366, 768)
+    tab = w.train_tab
+    tab.jobs.need_tensorflow = lambda: False  # layout only: no TensorFlow import
+    w.tabs.setCurrentWidget(tab)
+    tab.apply_preset("default")
+    qtbot.waitUntil(tab.summary.isVisible)
+    viewport = tab.left_scroll.viewport()
+    assert tab.left_scroll.verticalScrollBar().value() == 0
+    box = tab.summary.rect().translated(tab.summary.mapTo(viewport, tab.summary.rect().topLeft()))
+    assert viewport.rect().contains(box), (box, viewport.rect())  # the whole text box, not just its heading
+    assert box.height() >= 8 * tab.summary.fontMetrics().lineSpacing()
+    assert tab.form.summary_box.y() < tab.finetune.y()
+    w.close()

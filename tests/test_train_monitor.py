@@ -53,3 +53,70 @@ def test_the_smoothing_box_redraws_at_once_without_a_job(qtbot):
     monitor.smooth.setChecked(True)
     _, smoothed = monitor.plots.curves["loss"]["batch"].getData()
     assert raw[-1] == 0.0 and 0.0 < smoothed[-1] < 2.0  # the running mean, shown without waiting for a job
+
+
+def test_empty_plots_say_what_they_will_show_and_the_key_lists_only_what_is_drawn(qtbot):
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.ensure_plots()
+    plots = monitor.plots
+    assert all(h.isVisible() for h in plots.hints.values())
+    assert "loss per epoch" in plots.hints["loss"].toPlainText() and "accuracy" in plots.hints["accuracy"].toPlainText()
+    assert plots.legend.text() == ""  # no key to lines that do not exist
+    monitor.start("Training", epochs=1, samples_per_epoch=1000)
+    monitor.timer.stop()
+    monitor.on_batch(0, 5, 10, {"loss": 1.0, "accuracy": 0.5})
+    monitor.stop_timer()
+    assert not any(h.isVisible() for h in plots.hints.values())
+    assert "batch" in plots.legend.text() and "validation" not in plots.legend.text()
+    monitor.show_history({"loss": [0.8], "accuracy": [0.6], "val_loss": [0.7], "val_accuracy": [0.7]})  # a finished run
+    text = plots.legend.text()
+    assert "train (epoch)" in text and "validation" in text and "batch" not in text
+    monitor.show_history({})
+    assert all(h.isVisible() for h in plots.hints.values()) and plots.legend.text() == ""
+
+
+def test_the_epoch_axis_counts_whole_epochs_from_zero(qtbot):
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.resize(900, 400)
+    monitor.show()
+    monitor.ensure_plots()
+    monitor.start("Training", epochs=1, samples_per_epoch=1000)
+    monitor.timer.stop()
+    for step in range(1, 11):
+        monitor.on_batch(0, step, 10, {"loss": 1.0 / step, "accuracy": 0.5 + step / 40})
+    monitor.on_epoch(0, {"loss": 0.3, "accuracy": 0.7, "val_loss": 0.4, "val_accuracy": 0.65}, 1.0)
+    monitor.stop_timer()
+    for plot in (monitor.plots.loss_plot, monitor.plots.acc_plot):
+        vb = plot.getViewBox()
+        vb.updateAutoRange()
+        lo, hi = vb.viewRange()[0]
+        assert lo <= 0 and hi >= 1  # a 1-epoch run: from epoch 0 (the start) to 1
+        axis = plot.getAxis("bottom")
+        ticks = [v for _, values in axis.tickValues(lo, hi, 400) for v in values]
+        assert ticks and all(float(v).is_integer() for v in ticks), ticks  # 0, 1 — not 0.2, 0.4 …
+        assert {0.0, 1.0} <= set(ticks)
+    # many epochs: the ticks stay whole numbers, fewer of them
+    axis = monitor.plots.loss_plot.getAxis("bottom")
+    ticks = [v for _, values in axis.tickValues(0, 50, 400) for v in values]
+    assert all(float(v).is_integer() for v in ticks) and len(ticks) < 60
+
+
+def test_overlaid_runs_are_named_in_the_key_under_the_plots(qtbot):
+    from types import SimpleNamespace
+
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.ensure_plots()
+    run = SimpleNamespace(history={"loss": [0.5, 0.3], "val_loss": [0.6, 0.4], "accuracy": [0.8, 0.9],
+                                   "val_accuracy": [0.78, 0.88]}, best_epoch=2, name="<b>wide</b> & deep", arch="mlp",
+                          created=None)
+    monitor.set_overlays([run])
+    plots = monitor.plots
+    assert not any(h.isVisible() for h in plots.hints.values())  # an earlier run is data too
+    text = plots.legend.text()
+    assert "Earlier runs" in text and "&lt;b&gt;wide&lt;/b&gt; &amp; deep" in text  # a name is shown, never run as markup
+    assert "train (epoch)" not in text  # no live run: no key to its curves
+    monitor.set_overlays([])
+    assert plots.legend.text() == "" and all(h.isVisible() for h in plots.hints.values())

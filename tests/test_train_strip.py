@@ -1,5 +1,5 @@
 """The live test strip: 30 fixed test digits (three per class), their answers coloured right/wrong, updated at
-each epoch end while a real (tiny) training runs."""
+each epoch end while a real (tiny) training runs; all 30 shown at any width (one row at 1366 px, more rows when narrow)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mnist_gui.ml.data import Mnist
-from mnist_gui.views.train.test_strip import RIGHT, TILE, WRONG, LiveTestStrip, strip_indices
+from mnist_gui.views.train.test_strip import MIN_TILE, RIGHT, TILE, WRONG, LiveTestStrip, strip_indices
+from tests.gui_helpers import open_window
 
 
 class _Fake:
@@ -36,13 +37,59 @@ def test_right_answers_are_green_and_wrong_ones_red(qtbot, mnist):
     strip.update_predictor(0, _Fake(strip.labels))
     ok = strip.correct()
     assert ok is not None and ok[::2].all() and not ok[1::2].any()
+    _assert_frames(strip, range(4))
+
+
+def _assert_frames(strip: LiveTestStrip, tiles) -> None:
+    """Each tile's frame (1 px above its image) is painted green (even tiles: right) or red (odd: wrong)."""
     img = strip.grab().toImage()
-    step = max(TILE + 2, min(TILE + 14, (strip.width() - 4) // 30))
-    for i in (0, 1, 2, 3):
-        x = 2 + i * step
-        color = img.pixelColor(x + TILE // 2, 17)  # the tile's frame
+    for i in tiles:
+        r = strip.tile_rect(i)
+        color = img.pixelColor(r.center().x(), r.top() - 1)
         want = RIGHT if i % 2 == 0 else WRONG
         assert (color.red(), color.green(), color.blue()) == (want.red(), want.green(), want.blue()), i
+
+
+def _all_inside(strip: LiveTestStrip) -> None:
+    """Every tile, its frame and its answer (the 20 px below it) lie inside the widget."""
+    area = strip.rect()
+    for i in range(30):
+        r = strip.tile_rect(i)
+        assert area.contains(r.adjusted(-1, -1, 1, 21)), (i, r, area, strip.width())
+
+
+def test_all_thirty_tiles_fit_at_every_width(qtbot, mnist):
+    strip = LiveTestStrip()
+    qtbot.addWidget(strip)
+    strip.set_data(mnist.x_test, mnist.y_test)
+    strip.show()
+    rows_seen = set()
+    for width in range(strip.minimumSizeHint().width(), 2001, 7):
+        strip.resize(width, strip.height())
+        _all_inside(strip)
+        assert strip.tile_rect(0).width() >= MIN_TILE and strip.tile_rect(0).width() <= TILE
+        rows_seen.add(len({strip.tile_rect(i).top() for i in range(30)}))
+    assert rows_seen == {1, 2, 3}  # one row when wide enough, more rows (never fewer tiles) when narrow
+    strip.resize(1330, strip.height())
+    assert len({strip.tile_rect(i).top() for i in range(30)}) == 1 and strip.tile_rect(0).width() == TILE
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 700)])
+def test_every_tile_is_shown_in_the_window(qtbot, mnist, size):
+    """The strip at the width the Train tab gives it in a 1366-wide window (one row) and a 1024-wide one (two rows)."""
+    w = open_window(qtbot, *size)
+    tab = w.train_tab
+    tab.jobs.need_tensorflow = lambda: False  # this test is about layout: no TensorFlow import
+    w.tabs.setCurrentWidget(tab)
+    qtbot.waitUntil(lambda: tab.strip.isVisible() and tab.strip.images is not None)
+    strip = tab.strip
+    _all_inside(strip)
+    rows = len({strip.tile_rect(i).top() for i in range(30)})
+    assert rows == (1 if size[0] == 1366 else 2), (rows, strip.width())
+    assert strip.visibleRegion().boundingRect().contains(strip.rect())  # nothing of it is clipped by its parents
+    strip.update_predictor(0, _Fake(strip.labels))
+    _assert_frames(strip, (0, 1, 28, 29))  # the last tiles are painted, not only placed
+    w.close()
 
 
 @pytest.fixture

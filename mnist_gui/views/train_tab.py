@@ -89,12 +89,13 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         self.left = QWidget()
         lv = QVBoxLayout(self.left)
         lv.addWidget(self.form.form_box)
+        # The summary goes right under the fields it describes (in view at 1366×768); fine-tuning, a later step, below.
+        lv.addWidget(self.form.summary_box, 1)
         self.finetune = FinetunePanel(self.state)
         self.finetune.startRequested.connect(self.start_finetune)
         self.finetune.keepRequested.connect(self.keep_finetuned)
         self.finetune.discardRequested.connect(self.discard_finetuned)
         lv.addWidget(self.finetune)
-        lv.addWidget(self.form.summary_box, 1)
         # The form column scrolls rather than forcing a tall window (1366×768 laptops).
         self.left_scroll = QScrollArea()
         self.left_scroll.setWidget(self.left)
@@ -245,7 +246,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         try:
             return self.config()
         except ConfigError as exc:
-            self.form_error.setText(f"⚠ {exc}")
+            self.form.show_error(str(exc))
             return None
 
     # --- evaluate untrained -----------------------------------------------------------------------------------

@@ -85,8 +85,8 @@ class TrainForm(QWidget):
         self.augment = QCheckBox("random affine + stroke width")
         self.augment.setToolTip("Distort training images on the fly (rotation, scale, shear, shift, thicker/thinner strokes)")
         self.limit = QSpinBox(minimum=0, maximum=60000, singleStep=1000)
-        self.limit.setSpecialValueText("all 60,000")
         self.limit.setToolTip("Train on the first N images only (quick experiments); 0 = all")
+        self._sync_limit()
         self.mlp_fields: tuple[QWidget, ...] = (self.hidden, self.dropout)
         self.cnn_fields: tuple[QWidget, ...] = (self.conv1_filters, self.conv1_kernel, self.conv2_filters, self.conv2_kernel,
                                                 self.dense_units, self.cnn_dropout, self.batch_norm)
@@ -104,6 +104,7 @@ class TrainForm(QWidget):
         self.form_error.setWordWrap(True)
         self.form_error.setStyleSheet("color: #d04040;")
         form.addRow(self.form_error)
+        self.show_error("")
 
         self.summary_box = QGroupBox("Model summary")
         sv = QVBoxLayout(self.summary_box)
@@ -217,10 +218,10 @@ class TrainForm(QWidget):
         try:
             cfg = self.config()
         except ConfigError as exc:
-            self.form_error.setText(f"⚠ {exc}")
+            self.show_error(str(exc))
             self.valid = False
         else:
-            self.form_error.setText("")
+            self.show_error("")
             self.valid = True
             self.summary.setPlainText(describe(cfg))
             matches = [n for n in PRESETS if TrainingConfig.preset_config(n).to_dict() == replace(cfg, preset=n).to_dict()]
@@ -230,9 +231,23 @@ class TrainForm(QWidget):
                 self.preset.blockSignals(False)
         self.changed.emit()
 
+    def show_error(self, text: str) -> None:
+        """Say what is wrong under the fields; its row takes no room when nothing is (the summary stays in view)."""
+        self.form_error.setText(f"⚠ {text}" if text else "")
+        self.form_layout.setRowVisible(self.form_error, bool(text))
+
     def revalidate(self) -> None:
         """Check again (the data, and so the number of training images, changed)."""
+        self._sync_limit()
         self._form_changed()
+
+    def _sync_limit(self) -> None:
+        """"Training images" offers the data the tab has: "all 2,000" for a 2,000-image set, never more."""
+        n = self._n_train()
+        self.limit.blockSignals(True)  # the caller re-validates once
+        self.limit.setMaximum(n or 60000)
+        self.limit.blockSignals(False)
+        self.limit.setSpecialValueText(f"all {n:,}" if n else "all")
 
     def set_busy(self, busy: bool) -> None:
         for w in (self.preset, self.arch, *self.mlp_fields, *self.cnn_fields, self.optimizer, self.lr, self.schedule,

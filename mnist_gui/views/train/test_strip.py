@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -23,7 +23,26 @@ N_DIGITS = 30
 PER_CLASS = N_DIGITS // 10
 RIGHT = QColor(40, 160, 70)
 WRONG = QColor(215, 50, 50)
-TILE = 30  # image side in pixels; answers go beside the strip's 30 tiles in one row at 1366 px
+TILE = 30  # the largest tile side in pixels (28, an MNIST image's own size, puts all 30 in one row at 1366 px)
+MIN_TILE = 22  # smaller digits are hard to read: a narrower strip wraps into more rows instead
+MAX_STEP = TILE + 14  # tile origin to tile origin, at most (a wide strip does not spread its tiles out further)
+HEAD = 18  # the title line above the tiles
+ANSWER = 22  # below each tile: its answer (20 px) and the gap to the next row
+
+
+def strip_layout(width: int, n: int = N_DIGITS) -> tuple[int, int, int]:
+    """(tile side, step from one tile to the next, tiles per row) for ``n`` tiles in a strip ``width`` px wide.
+
+    One row if tiles of at least ``MIN_TILE`` px fit in it, else two, three… rows: every tile is always shown.
+    """
+    avail = max(1, width - 4)
+    for rows in range(1, n + 1):
+        per_row = -(-n // rows)
+        step = min(MAX_STEP, avail // per_row)
+        tile = min(TILE, step - 2)
+        if tile >= MIN_TILE or per_row == 1:
+            return max(1, tile), max(3, step), per_row
+    raise AssertionError("unreachable")
 
 
 def strip_indices(y_test: np.ndarray, per_class: int = PER_CLASS) -> np.ndarray:
@@ -43,14 +62,35 @@ class LiveTestStrip(QWidget):
         self.epoch = -1
         self._pixmaps: list[QPixmap] = []
         self._dark = False
+        self._tile, self._step, self._per_row = TILE, MAX_STEP, N_DIGITS
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setFixedHeight(self._height())
         self.setToolTip("30 fixed test digits and the training model's answer after each epoch: green right, red wrong")
 
     def sizeHint(self) -> QSize:
-        return QSize(N_DIGITS * (TILE + 4), TILE + 40)
+        return QSize(N_DIGITS * (TILE + 4), self._height())
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(10 * (TILE + 4), TILE + 40)
+        return QSize(10 * (TILE + 4), self._height())
+
+    def _height(self) -> int:
+        rows = -(-N_DIGITS // self._per_row)
+        return HEAD + rows * (self._tile + ANSWER)
+
+    def tile_rect(self, i: int) -> QRect:
+        """Where tile ``i``'s image is drawn (its frame is 1 px around it, its answer in the 20 px below)."""
+        row, col = divmod(i, self._per_row)
+        return QRect(2 + col * self._step, HEAD + row * (self._tile + ANSWER), self._tile, self._tile)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        layout = strip_layout(self.width())
+        if layout != (self._tile, self._step, self._per_row):
+            tile_changed = layout[0] != self._tile
+            self._tile, self._step, self._per_row = layout
+            self.setFixedHeight(self._height())  # rows added or removed: the layout gives the strip their height
+            if tile_changed:
+                self._render()
 
     def set_data(self, x_test: np.ndarray, y_test: np.ndarray) -> None:
         idx = strip_indices(np.asarray(y_test))
@@ -84,7 +124,7 @@ class LiveTestStrip(QWidget):
 
     def _render(self) -> None:
         if self.images is not None:
-            self._pixmaps = [gray_pixmap(im / 255.0, TILE, dark_ink_on_light=not self._dark) for im in self.images]
+            self._pixmaps = [gray_pixmap(im / 255.0, self._tile, dark_ink_on_light=not self._dark) for im in self.images]
         self.updateGeometry()
         self.update()
 
@@ -96,8 +136,6 @@ class LiveTestStrip(QWidget):
             p.drawText(self.rect(), Qt.AlignCenter, "Live test digits appear once MNIST has loaded")
             p.end()
             return
-        n = len(self._pixmaps)
-        step = max(TILE + 2, min(TILE + 14, (self.width() - 4) // max(1, n)))
         ok = self.correct()
         head = QFont(self.font())
         p.setFont(head)
@@ -112,13 +150,10 @@ class LiveTestStrip(QWidget):
         bold.setBold(True)
         p.setFont(bold)
         for i, pm in enumerate(self._pixmaps):
-            x = 2 + i * step
-            if x + TILE > self.width():
-                break
-            p.drawPixmap(x, 18, pm)
+            r = self.tile_rect(i)
+            p.drawPixmap(r.topLeft(), pm)
             if ok is not None:
-                color = RIGHT if ok[i] else WRONG
-                p.setPen(color)
-                p.drawRect(x - 1, 17, TILE + 1, TILE + 1)
-                p.drawText(QRectF(x, 18 + TILE, TILE, 20), Qt.AlignCenter, str(int(self.answers[i])))
+                p.setPen(RIGHT if ok[i] else WRONG)
+                p.drawRect(r.x() - 1, r.y() - 1, r.width() + 1, r.height() + 1)
+                p.drawText(QRectF(r.x(), r.bottom() + 1, r.width(), 20), Qt.AlignCenter, str(int(self.answers[i])))
         p.end()
