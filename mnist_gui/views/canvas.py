@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent, qRgb
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from mnist_gui.ml.preprocess import InputFrame, normalize_digit, normalize_digit_frame
@@ -277,12 +277,13 @@ class DrawCanvas(QWidget):
             w, h = self._image.width(), self._image.height()
             scale = side / max(w, h)
             target = QRectF((side - w * scale) / 2, (side - h * scale) / 2, w * scale, h * scale)
-            if ink.lightness() < paper.lightness():  # show ink dark on light paper
+            shown = self._image  # the model's raster (white ink on black) takes its pixels as they are
+            if ink != QColor(255, 255, 255) or paper != QColor(0, 0, 0):  # on screen 0 is paper and 1 ink: no seam
                 shown = self._image.copy()
-                shown.invertPixels()
-                p.drawImage(target, shown)
-            else:
-                p.drawImage(target, self._image)
+                shown.reinterpretAsFormat(QImage.Format_Indexed8)
+                a, b = paper.getRgb()[:3], ink.getRgb()[:3]
+                shown.setColorTable([qRgb(*(x + (y - x) * v // 255 for x, y in zip(a, b))) for v in range(256)])
+            p.drawImage(target, shown)
         for stroke in self._all_strokes() if strokes is None else strokes:
             pen = QPen(paper if stroke.eraser else ink, stroke.width * side, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
             p.setPen(pen)
@@ -326,9 +327,8 @@ class DrawCanvas(QWidget):
     def _paint_tint(self, p: QPainter) -> None:
         if self._tint is None or self._current is not None:  # it would lag behind the pen, as the boxes would
             return
-        img, frame = self._tint
-        kx, ky, w, h = frame
-        if frame != self.raster_frame():
+        img, (kx, ky, w, h) = self._tint
+        if (kx, ky, w, h) != self.raster_frame():
             return
         o, k = self._origin(), self._side() / RENDER_SIZE  # widget pixels per raster pixel
         p.drawImage(QRectF(o.x() - kx * k, o.y() - ky * k, w * k, h * k), img)

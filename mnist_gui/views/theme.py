@@ -27,6 +27,30 @@ def _dark_palette() -> QPalette:
         p.setColor(role, color)
     for role in (QPalette.Text, QPalette.ButtonText, QPalette.WindowText):
         p.setColor(QPalette.Disabled, role, QColor(120, 122, 126))
+    # The frame shades (3-D lines, shaded frames) derived from Button as QPalette(button, window) does; left unset
+    # they were the light theme's (Light white). Fusion's own borders come from Window: see _field_palette.
+    button = p.color(QPalette.Button)
+    for role, color in [(QPalette.Light, button.lighter(150)), (QPalette.Midlight, button.lighter(125)),
+                        (QPalette.Mid, button.darker(150)), (QPalette.Dark, button.darker(200)), (QPalette.Shadow, QColor(0, 0, 0))]:
+        p.setColor(role, color)
+    return p
+
+
+# Fusion draws the border of a check box, radio button, line edit and spin box in ``Window.darker(140)``, whatever
+# the frame shades (Light, Mid, Dark…) say: in the dark theme that is (31, 32, 34), the colour of the box itself
+# (Base), so boxes and fields showed no edge at all. These classes get a palette of their own whose Window (never
+# painted by them: they fill with Base) makes that border a clear grey; dimmer when disabled.
+FIELD_CLASSES = ("QCheckBox", "QRadioButton", "QLineEdit", "QAbstractSpinBox")
+DARK_FIELD_BORDER, DARK_FIELD_BORDER_DISABLED = QColor(86, 88, 93), QColor(62, 64, 68)
+
+
+def _field_palette(p: QPalette, dark: bool) -> QPalette:
+    """The palette of ``FIELD_CLASSES`` from the app's ``p``: ``p`` itself in the light theme (its borders show)."""
+    p = QPalette(p)
+    if dark:
+        for group, border in ((QPalette.Active, DARK_FIELD_BORDER), (QPalette.Inactive, DARK_FIELD_BORDER),
+                              (QPalette.Disabled, DARK_FIELD_BORDER_DISABLED)):
+            p.setColor(group, QPalette.Window, border.lighter(140))
     return p
 
 
@@ -73,6 +97,8 @@ def apply_theme(name: str) -> str:
     app.setStyle("Fusion")
     dark = name == "dark" or (name == "system" and system_is_dark())
     app.setPalette(_dark_palette() if dark else _light_palette())
+    for cls in FIELD_CLASSES:  # in both themes: a class palette outlives the next app.setPalette
+        app.setPalette(_field_palette(app.palette(), dark), cls)  # (the app's: every role resolved)
     # Fusion shows a checked tool button (Pen/Eraser, ◐ Why) only a shade darker: hard to tell in the dark theme
     app.setStyleSheet(_CHECKED_TOOL_BUTTON)
     return "dark" if dark else "light"

@@ -7,12 +7,24 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, tile
 
 log = logging.getLogger(__name__)
+
+DARK_BACKGROUND = (30, 31, 34)  # #1e1f22, the Inside panels' background in the dark theme
+
+
+def weights_lut(dark: bool) -> np.ndarray:
+    """``diverging_lut`` (blue −, white 0, red +), in the dark theme with the panel's background as its middle:
+    zero weights and the gaps between the squares are then the background (as the saliency overlay puts its
+    colours on dark paper), not a white block, and the same blue and red still tell the sign."""
+    if not dark:
+        return diverging_lut()
+    return pg.ColorMap([0.0, 0.5, 1.0], [(33, 102, 172), DARK_BACKGROUND, (178, 24, 43)]).getLookupTable(0.0, 1.0, 256)
 
 
 def describe(pics: np.ndarray) -> tuple[str, str]:
@@ -52,10 +64,12 @@ class WeightsTimeline(Panel):
         self.body.addWidget(self.caption)
         self.snapshots: list[tuple[int, np.ndarray]] = []
         self._count = 0  # how many snapshots were shown last (the list is the Inside tab's, and grows)
-        self._lut = diverging_lut()
+        self._lut = weights_lut(False)
 
     def set_dark(self, dark: bool) -> None:
-        self.view.setBackground("#1e1f22" if dark else "#ffffff")
+        self.view.setBackground(pg.mkColor(DARK_BACKGROUND) if dark else "#ffffff")
+        self._lut = weights_lut(dark)
+        self._show(self.slider.value())
 
     def show_snapshots(self, snapshots: list[tuple[int, np.ndarray]]) -> None:
         """Show a run's snapshots (``explain.add_weight_snapshot`` keeps the list; epochs may be skipped when
@@ -81,6 +95,6 @@ class WeightsTimeline(Panel):
         epoch, pics = self.snapshots[i]
         lim = np.abs(pics).reshape(len(pics), -1).max(axis=1)
         scaled = pics / np.where(lim > 0, lim, 1.0)[:, None, None]  # each unit on its own scale: shapes, not sizes
-        self.view.set_image(tile(scaled, 8, 2, fill=0.0), self._lut, (-1.0, 1.0))
+        self.view.set_image(tile(scaled, 8, 2, fill=0.0), self._lut, (-1.0, 1.0))  # gaps: 0, the background
         # epochs arrive 0-based (Keras'), people count from 1
         self.epoch_label.setText(f"after epoch {epoch + 1} (of {self.snapshots[-1][0] + 1} so far)")
