@@ -175,3 +175,70 @@ def test_pixel_view_paints_the_selected_image_on_screen(qtbot, window, mnist):
         # a cell's corner (its label is centred): the grey level of that pixel
         py, px = int(top + (y + 0.15) * h / 28), int(x0 + (x + 0.15) * w / 28)
         assert abs(int(buf[py, px, 0]) - int(img[y, x])) <= 1, (y, x)
+
+
+def test_jump_box_follows_the_selection(qtbot, window, mnist):
+    """The "go to #" box shows the selected image's number (set without its signals: no jump back)."""
+    from PySide6.QtCore import Qt
+
+    tab = window.dataset_tab
+    changed: list[int] = []
+    tab.jump.valueChanged.connect(changed.append)
+    tab.select_index(7)
+    assert tab.current == 7 and tab.jump.value() == 7 and tab.jump.text() == "#7"
+    assert changed == []
+    qtbot.keyClick(tab.view, Qt.Key_Right)  # browsing the grid with the keys
+    assert tab.current == 8 and tab.jump.value() == 8
+    tab.jump_btn.click()  # "Go" goes to the image shown, not to a stale number
+    assert tab.current == 8
+    tab.jump.setFocus()
+    tab.jump.selectAll()
+    qtbot.keyClicks(tab.jump, "123")
+    qtbot.keyClick(tab.jump, Qt.Key_Return)  # typing a number still jumps
+    assert tab.current == 123 and tab.jump.value() == 123
+    changed.clear()  # (the typing's own changes)
+    tab.split_box.setCurrentIndex(1)  # another split starts at its first image
+    assert tab.current == 0 and tab.jump.value() == 0
+    tab.label_box.setCurrentIndex(1 + 3)  # filtered: the box shows the image's number, not its row
+    qtbot.keyClick(tab.view, Qt.Key_Right)
+    assert tab.jump.value() == tab.current and mnist.y_test[tab.current] == 3 and tab.current in tab.shown_indices()
+    assert changed == []
+
+
+def test_pixel_labels_are_as_large_as_their_cells_allow(qtbot, window, mnist, tmp_path):
+    """Each cell's number is sized from the cell's size in device pixels (the screen's, or the export's DPI):
+    the largest font size that keeps the widest label inside the cell with a margin."""
+    from mnist_gui.views.figures import _ink_size, cell_label
+
+    tab = window.dataset_tab
+    canvas = tab.pixel_canvas
+    tab.select_index(0)
+    qtbot.waitUntil(lambda: canvas._background is not None, timeout=5000)
+    tab.select_index(7)
+    _, _, w, h = canvas.ax.bbox.bounds
+    cell = -(-round(max(w, h)) // 28)
+    for rescaled in (False, True):
+        px = canvas.label_px(rescaled, cell)
+        room = cell - 1 - 2 * max(1, round(canvas.MARGIN * cell))
+        widest = max(_ink_size(canvas._glyphs(px).get(cell_label(v, rescaled)))[1] for v in range(256))
+        wider = max(_ink_size(canvas._glyphs(px + 1).get(cell_label(v, rescaled)))[1] for v in range(256))
+        assert widest <= room < wider or _ink_size(canvas._glyphs(px + 1).get("0"))[0] > canvas.HEIGHT * cell
+    # on screen: a 3-digit label's ink spans most of its cell's width and stays inside it
+    img = mnist.x_train[7]
+    y, x = (int(v[0]) for v in np.nonzero(img == 252))
+    buf = np.asarray(canvas.renderer.buffer_rgba())[..., 0].astype(int)
+    x0, y0 = canvas.ax.bbox.x0, buf.shape[0] - canvas.ax.bbox.y1
+    top, left = int(round(y0 + y * h / 28)), int(round(x0 + x * w / 28))
+    block = buf[top + 1 : int(round(y0 + (y + 1) * h / 28)) - 1, left + 1 : int(round(x0 + (x + 1) * w / 28)) - 1]
+    ys, xs = np.nonzero(block < 128)  # dark ink on a light (252) cell
+    assert xs.min() >= 1 and xs.max() <= block.shape[1] - 2
+    assert xs.max() - xs.min() + 1 >= 0.6 * w / 28 and ys.max() - ys.min() + 1 >= 0.3 * h / 28
+    # the export at 150 dpi draws its cells (and their labels) at its own, larger size
+    sizes: list[tuple[int, int]] = []
+    render = canvas.render
+    canvas.render = lambda w_, h_: (sizes.append((w_, h_)), render(w_, h_))[1]
+    assert tab.export_figure(str(tmp_path / "pixels.png"), "pixels")
+    scale = 150 / canvas.figure.dpi
+    assert sizes and abs(sizes[-1][0] - w * scale) <= 0.1 * w * scale
+    big = -(-max(sizes[-1]) // 28)
+    assert big > cell and canvas.label_px(False, big) > canvas.label_px(False, cell)

@@ -307,3 +307,26 @@ def test_number_field_keeps_only_the_keys_that_type_the_number(window):
                                  (Qt.Key_Z, Qt.ControlModifier, ""), (Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier, ""),
                                  (Qt.Key_Y, Qt.ControlModifier, ""), (Qt.Key_Escape, Qt.NoModifier, "")):
         assert not taken(key, modifiers, text), (key, modifiers)
+
+
+def test_compare_caption_has_one_form_for_a_digit_and_a_number(qtbot):
+    """The compare model's caption: its name, then its confidence in each digit it read (one or several)."""
+    from mnist_gui.views.draw.answer_panel import AnswerPanel, Reading
+
+    def probs(digits: list[int], confs: list[float]) -> np.ndarray:
+        p = np.full((len(digits), 10), 0.0, np.float32)
+        for row, d, c in zip(p, digits, confs):
+            row[:] = (1 - c) / 9
+            row[d] = c
+        return p
+
+    panel = AnswerPanel()
+    qtbot.addWidget(panel)
+    panel.show_reading(Reading(probs([7], [0.9]), probs([7], [0.95]), "MLP", "CNN", (False,)), 0)
+    assert panel.compare_caption.text() == "CNN · for comparison\nconfidence 95%"
+    three = probs([2, 1, 7], [0.9, 0.9, 0.9])
+    panel.show_reading(Reading(three, probs([2, 1, 7], [0.92, 0.95, 0.93]), "MLP", "CNN", (False,) * 3), 1)
+    assert panel.compare_label.text() == "217"
+    assert panel.compare_caption.text() == "CNN · for comparison\nconfidence 92% 95% 93%"
+    panel.show_reading(Reading(three, None, "MLP", "", (False,) * 3), 0)
+    assert panel.compare_caption.text() == ""

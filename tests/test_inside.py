@@ -150,6 +150,7 @@ def test_failed_jobs_say_so_in_their_panels(qtbot, tab, monkeypatch) -> None:
     tab._failed("map", "an older model", "boom")
     tab._failed("tops", "an older model", "boom")
     assert "boom" not in tab.map.caption.text() and tab.unit_view.tops_label.text().startswith("Finding")
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=30_000)  # unit 8's own job ends before the test does
 
 
 def test_unit_view_cleared_on_layer_and_model_change(qtbot, tab) -> None:
@@ -287,3 +288,44 @@ def test_hover_throttle_and_visibility(qtbot, tab, small_mnist) -> None:
     tab.show()
     qtbot.waitUntil(lambda: not tab._dirty, timeout=5000)
     assert len(frames) == 2
+
+
+def test_model_diagram_names_layers_from_their_configs(qtbot, tab) -> None:
+    """Readable layer names (not Keras' "dense_1"), one number format for the parameters."""
+    from mnist_gui.views.inside.model_diagram import INPUT_SHAPE, describe
+    from tests.test_explain_conv import small_cnn
+
+    lines = [describe(info, prev.output_shape if prev else INPUT_SHAPE)
+             for prev, info in zip([None, *tab.layers], tab.layers)]
+    assert lines == [("Dense 512 (relu)", "512 · 401,920 params"), ("Dense 512 (relu)", "512 · 262,656 params"),
+                     ("Output 10 (softmax)", "10 · 5,130 params")]
+    tab.diagram.grab()  # painted: each box's tooltip has its two lines and the Keras name
+    assert tab.diagram._tips[1].splitlines() == ["Dense 512 (relu)", "512 · 401,920 params", "Keras layer “dense”"]
+    assert tab.diagram._tips[0].startswith("Input 28×28 image")
+    cnn = explain.explainer_for(small_cnn()).layers()
+    titles = [describe(info, prev.output_shape if prev else INPUT_SHAPE)[0] for prev, info in zip([None, *cnn], cnn)]
+    assert titles == ["Conv 5×5 ×6 (relu)", "Max-pool 2×2", "Conv 3×3 ×8 (relu)", "Max-pool 2×2", "Dense 16 (relu)",
+                      "Output 10 (softmax)"]
+    assert describe(cnn[0])[1] == "24×24×6 · 156 params" and describe(cnn[1], cnn[0].output_shape)[1] == "12×12×6 · 0 params"
+
+
+def test_why_not_picker_default_says_what_it_shows(tab) -> None:
+    picker = tab.saliency.picker
+    assert picker.currentIndex() == 0 and picker.currentText() == "— why this answer" and tab.saliency.against() == -1
+    assert [picker.itemText(i) for i in (1, 10)] == ["why not 0?", "why not 9?"]
+
+
+def test_map_legend_and_preview_sit_below_the_plot(qtbot, tab) -> None:
+    """The legend covers no dots (it is a row under the plot, not inside it) and the hover preview has room."""
+    from PySide6.QtCore import QPoint
+
+    m = tab.map
+    assert m.plot.getPlotItem().legend is None  # nothing drawn over the data area
+    plot_bottom = m.plot.mapTo(m, QPoint(0, m.plot.height())).y()
+    for w in (m.legend, m.thumb, m.thumb_label):
+        assert w.isVisible() and w.mapTo(m, QPoint(0, 0)).y() >= plot_bottom
+    assert m.legend.mapTo(m, QPoint(m.legend.width(), 0)).x() <= m.thumb.mapTo(m, QPoint(0, 0)).x()
+    assert m.thumb.width() >= 80 and m.thumb.height() >= 80 and m.thumb_label.width() >= 80
+    assert m.plot.width() >= m.width() - 10  # the plot has the panel's whole width (no blank column beside it)
+    texts = [lab.text() for lab in m.legend.findChildren(type(m.thumb_label))]
+    assert [t[-1] for t in texts] == [str(d) for d in range(10)] and all("●" in t for t in texts)

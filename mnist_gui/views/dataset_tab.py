@@ -321,6 +321,7 @@ class DatasetTab(QWidget):
     def _on_current(self, current, previous) -> None:
         if current.isValid():
             self.current = int(current.data(IndexRole))
+            self.browser.show_current(self.current)
             self._refresh_pixel_view()
             x, _ = self._arrays()
             if 0 <= self.current < len(x):  # the Inside view follows the image selected here

@@ -1,7 +1,7 @@
 """The notebook's matplotlib figures, embedded (imported only when the Dataset tab first shows).
 
-The pixel-value view is one image composited from a per-value cell atlas and blitted on selection, so
-redrawing stays fast.
+The pixel-value view is one image composited from a per-value cell atlas (at the cell size in device pixels,
+labels as large as a cell allows) and blitted on selection, so redrawing stays fast.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ matplotlib.use("QtAgg")
 import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 
 def _style(fig: Figure, dark: bool) -> str:
@@ -41,7 +42,7 @@ class FirstSixCanvas(FigureCanvasQTAgg):
 
 
 class _GlyphCache:
-    """Each label string rendered once by FreeType (what Agg uses), as an alpha mask."""
+    """Each label string rendered once by FreeType (what Agg uses), as an alpha mask cropped to its ink."""
 
     def __init__(self, px: int) -> None:
         from matplotlib import font_manager
@@ -54,10 +55,13 @@ class _GlyphCache:
     def get(self, text: str) -> np.ndarray:
         mask = self.cache.get(text)
         if mask is None:
-            self.font.set_size(self.px, 72)
+            self.font.set_size(self.px, 72)  # 72 dpi: px pixels per em
             self.font.set_text(text, 0.0)
             self.font.draw_glyphs_to_bitmap(antialiased=True)
             mask = np.asarray(self.font.get_image(), dtype=np.float32) / 255.0
+            ys, xs = np.nonzero(mask)
+            if len(ys):  # only the ink: the bitmap's padding would push the label off the cell's centre
+                mask = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
             self.cache[text] = mask
         return mask
 
@@ -67,64 +71,130 @@ def cell_label(value: int, rescaled: bool) -> str:
     return (f"{value / 255:.1f}" if value else "0") if rescaled else str(value)
 
 
+def _ink_size(mask: np.ndarray) -> tuple[int, int]:
+    """(height, width) of a label's visible ink: its faint anti-aliased fringe may spill into the margin."""
+    ys, xs = np.nonzero(mask > 0.25)
+    return (int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)) if len(ys) else (0, 0)
+
+
+def _cell_map(n: int, cell: int) -> np.ndarray:
+    """For each of ``n`` pixels along a side, its pixel in a row of 28 cells of ``cell`` pixels (``cell`` ≥
+    ``n / 28``): cell ``i`` covers pixels ``i·n//28 …``, a cell narrower than ``cell`` loses its edges (its
+    margin), never a column of its label."""
+    bounds = np.arange(29) * n // 28
+    j = np.arange(n)
+    i = np.searchsorted(bounds, j, side="right") - 1
+    width = bounds[i + 1] - bounds[i]
+    return i * cell + j - bounds[i] + (cell - width) // 2
+
+
+class _CellsImage(AxesImage):
+    """The cells drawn at the axes' size in device pixels at draw time: on screen and in an export at another
+    DPI alike, each label is rendered at its cell's own size (never resampled), and nearest-neighbour maps
+    the image's pixels one to one."""
+
+    def __init__(self, ax: object, canvas: PixelCanvas) -> None:
+        super().__init__(ax, interpolation="nearest", extent=(-0.5, 27.5, 27.5, -0.5))  # type: ignore[arg-type]
+        self._canvas = canvas
+        self.set_data(np.zeros((28, 28), np.uint8))
+
+    def draw(self, renderer: object) -> None:
+        _, _, w, h = self.axes.bbox.bounds
+        grey = self._canvas.render(max(28, round(w)), max(28, round(h)))
+        rgba = np.empty((*grey.shape, 4), np.uint8)
+        rgba[..., :3] = grey[..., None]
+        rgba[..., 3] = 255
+        self.set_data(rgba)
+        super().draw(renderer)
+
+
 class PixelCanvas(FigureCanvasQTAgg):
     """The notebook's step 3: a zoomed 28×28 view with every pixel value written in its cell.
 
     784 matplotlib Text artists take ≈ 600 ms to draw; instead each of the 256 possible cells (grey level
-    plus its label, from cached FreeType glyphs) is rendered once into an atlas and an image is one gather
-    from it. A full draw (first show, resize, theme, export) goes through matplotlib; a selection writes the
-    cells, at the screen's own cell size, straight into the canvas' Agg buffer over the axes and blits that
-    rectangle: ≈ 5 ms instead of ≈ 60 ms (matplotlib's image resampling alone took ≈ 20-40 ms), which keeps
-    the view well under its 150 ms budget on a loaded machine.
+    plus its label, from cached FreeType glyphs) is rendered once into an atlas per cell size and an image is
+    one gather from it. The cell size is the axes' size in device pixels (the figure's DPI: the screen's, or
+    the export's) over 28, and the labels are as large as that cell allows (:meth:`label_px`). A full draw
+    (first show, resize, theme, export) goes through matplotlib (:class:`_CellsImage`); a selection writes the
+    cells straight into the canvas' Agg buffer over the axes and blits that rectangle: ≈ 5 ms instead of
+    ≈ 60 ms, which keeps the view well under its 150 ms budget on a loaded machine.
     """
 
-    CELL = 30  # pixels per MNIST pixel in the composited image
+    MARGIN = 0.1  # share of a cell kept grey on each side of the widest label (1 pixel at least): labels stay apart
+    HEIGHT = 0.6  # a label's ink is at most this share of its cell's height
 
     def __init__(self) -> None:
         super().__init__(Figure(figsize=(6, 6), layout="constrained"))
         self.ax = self.figure.add_subplot(111)
-        n = 28 * self.CELL
-        self.im = self.ax.imshow(np.zeros((n, n, 4), np.uint8), interpolation="antialiased", extent=(-0.5, 27.5, 27.5, -0.5))
+        self.im = _CellsImage(self.ax, self)
+        self.ax.add_image(self.im)
+        self.ax.set_xlim(-0.5, 27.5)
+        self.ax.set_ylim(27.5, -0.5)
+        self.ax.set_aspect("equal")
         self.ax.set_xticks(range(0, 28, 4))
         self.ax.set_yticks(range(0, 28, 4))
         self.ax.tick_params(labelsize=7)
-        self.glyphs = _GlyphCache(px=11)
-        self._glyphs_by_px: dict[int, _GlyphCache] = {11: self.glyphs}
+        self._glyphs_by_px: dict[int, _GlyphCache] = {}
         self._atlas: dict[tuple[bool, int], np.ndarray] = {}
         self.values = np.zeros((28, 28), np.uint8)
         self.rescaled = False
         self._dark: bool | None = None  # the theme the figure was last fully drawn in
-        self._background = None  # the figure without the image, saved after each full draw, for blitting
+        self._background = None  # the figure as last fully drawn, for blitting
         self.mpl_connect("draw_event", self._save_background)
 
-    def atlas(self, rescaled: bool, cell: int | None = None) -> np.ndarray:
+    def _glyphs(self, px: int) -> _GlyphCache:
+        glyphs = self._glyphs_by_px.get(px)
+        if glyphs is None:
+            glyphs = self._glyphs_by_px[px] = _GlyphCache(px=px)
+        return glyphs
+
+    def label_px(self, rescaled: bool, cell: int) -> int:
+        """The largest font size (pixels per em) at which every label fits a cell of ``cell`` pixels (or one
+        pixel narrower: cells vary by one) with :attr:`MARGIN` on each side, at most :attr:`HEIGHT` tall."""
+        room_w, room_h = cell - 1 - 2 * max(1, round(self.MARGIN * cell)), self.HEIGHT * cell
+        labels = {cell_label(v, rescaled) for v in range(256)}
+        labels = {t for t in labels if len(t) == max(map(len, labels))}  # the widest: "100"…"255" or "0.0"…"1.0"
+        ref = self._glyphs(64)  # the labels' ink at 64 px per em, scaled: where to start looking (hinting varies)
+        h64, w64 = np.max([_ink_size(ref.get(t)) for t in labels], axis=0)
+
+        def fits(px: int) -> bool:
+            glyphs = self._glyphs(px)
+            return all(w <= room_w and h <= room_h for h, w in map(_ink_size, map(glyphs.get, labels)))
+
+        px = max(4, int(64 * min(room_w / w64, room_h / h64)))
+        if fits(px):
+            while fits(px + 1):
+                px += 1
+        else:
+            while px > 4 and not fits(px):
+                px -= 1
+        return px
+
+    def atlas(self, rescaled: bool, cell: int) -> np.ndarray:
         """``(256, cell, cell)`` uint8: each value's cell, a grey square with its label in black or white."""
-        c = cell or self.CELL
-        cells = self._atlas.get((rescaled, c))
+        cells = self._atlas.get((rescaled, cell))
         if cells is None:
-            px = max(5, round(11 * c / self.CELL))  # the label keeps its share of the cell at any size
-            glyphs = self._glyphs_by_px.get(px) or self._glyphs_by_px.setdefault(px, _GlyphCache(px=px))
-            cells = np.empty((256, c, c), np.uint8)
+            glyphs = self._glyphs(self.label_px(rescaled, cell))
+            cells = np.empty((256, cell, cell), np.uint8)
             for v in range(256):
-                cell_img = np.full((c, c), v / 255.0, np.float32)
+                cell_img = np.full((cell, cell), v / 255.0, np.float32)
                 mask = glyphs.get(cell_label(v, rescaled))
-                h, w = min(mask.shape[0], c), min(mask.shape[1], c)
-                top, left = (c - h) // 2, (c - w) // 2
+                h, w = min(mask.shape[0], cell), min(mask.shape[1], cell)
+                top, left = (cell - h) // 2, (cell - w) // 2
                 ink = 0.0 if v > 255 / 2.5 else 1.0  # dark text on light cells, light text on dark ones
                 region = cell_img[top : top + h, left : left + w]
                 region += (ink - region) * mask[:h, :w]
                 cells[v] = np.round(cell_img * 255)
-            self._atlas[(rescaled, c)] = cells
+            if len(self._atlas) >= 6:  # sizes seen while the window was resized: keep the latest few
+                self._atlas.pop(next(iter(self._atlas)))
+            self._atlas[(rescaled, cell)] = cells
         return cells
 
-    def compose(self) -> np.ndarray:
-        """RGBA uint8 image of the 28×28 cells (one gather from the atlas)."""
-        c = self.CELL
-        grey = self.atlas(self.rescaled)[self.values].transpose(0, 2, 1, 3).reshape(28 * c, 28 * c)
-        out = np.empty((28 * c, 28 * c, 4), np.uint8)
-        out[..., :3] = grey[..., None]
-        out[..., 3] = 255
-        return out
+    def render(self, w: int, h: int) -> np.ndarray:
+        """``(h, w)`` uint8: the 28×28 cells filling ``w``×``h`` pixels, labels at that cell size."""
+        cell = -(-max(w, h) // 28)  # ceil: a narrower cell is cropped (see _cell_map), never stretched
+        full = self.atlas(self.rescaled, cell)[self.values].transpose(0, 2, 1, 3).reshape(28 * cell, 28 * cell)
+        return full[_cell_map(h, cell)[:, None], _cell_map(w, cell)[None, :]]
 
     def _save_background(self, event: object) -> None:
         self._background = self.copy_from_bbox(self.figure.bbox)
@@ -135,7 +205,7 @@ class PixelCanvas(FigureCanvasQTAgg):
 
     def show_image(self, img: np.ndarray, rescaled: bool, dark: bool) -> None:
         self.values, self.rescaled = np.asarray(img, np.uint8), rescaled
-        self.im.set_data(self.compose())
+        self.im.stale = True
         if self._background is None or dark != self._dark:
             self._dark = dark
             fg = _style(self.figure, dark)
@@ -161,11 +231,7 @@ class PixelCanvas(FigureCanvasQTAgg):
         top, bottom = height - int(round(y0 + h)), height - int(round(y0))
         if left < 0 or top < 0 or right > buf.shape[1] or bottom > height or min(right - left, bottom - top) < 56:
             return False
-        cell = -(-max(right - left, bottom - top) // 28)  # ceil: sample down, never up
-        full = self.atlas(self.rescaled, cell)[self.values].transpose(0, 2, 1, 3).reshape(28 * cell, 28 * cell)
-        rows = np.arange(bottom - top) * (28 * cell) // (bottom - top)
-        cols = np.arange(right - left) * (28 * cell) // (right - left)
-        grey = full[rows[1:-1, None], cols[None, 1:-1]]  # one pixel in from each edge: the axes' frame stays
+        grey = self.render(right - left, bottom - top)[1:-1, 1:-1]  # one pixel in from each edge: the frame stays
         region = buf[top + 1 : bottom - 1, left + 1 : right - 1]
         region[..., :3] = grey[..., None]
         region[..., 3] = 255

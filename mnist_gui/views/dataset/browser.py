@@ -102,6 +102,12 @@ class Browser(QWidget):
             self.model.set_indices(indices)
         self.count_label.setText(text)
 
+    def show_current(self, index: int) -> None:
+        """The "go to #" box shows the selected image's number, without its signals (no jump back)."""
+        self.jump.blockSignals(True)
+        self.jump.setValue(index)
+        self.jump.blockSignals(False)
+
     def select_row(self, row: int) -> None:
         idx = self.model.index(row)
         self.view.selectionModel().setCurrentIndex(idx, QItemSelectionModel.ClearAndSelect)

@@ -38,6 +38,13 @@ class Reading:
         return None if self.compare is None else "".join(str(int(d)) for d in self.compare.argmax(1))
 
 
+def compare_caption(name: str, probs: np.ndarray) -> str:
+    """The compare model's caption, one digit or a number alike: which model, then its confidence in each
+    digit it read, left to right — 'CNN · for comparison\nconfidence 95%' or '…\nconfidence 92% 95% 93%'."""
+    confs = " ".join(f"{float(p.max()):.0%}" for p in probs)
+    return f"{name} · for comparison\nconfidence {confs}"
+
+
 def _big_font(base: QFont, points: int) -> QFont:
     f = QFont(base)
     f.setPointSize(points)
@@ -64,6 +71,7 @@ class AnswerPanel(QGroupBox):
         self.compare_label.setAlignment(Qt.AlignCenter)
         self.compare_caption = QLabel("")
         self.compare_caption.setAlignment(Qt.AlignCenter)
+        self.compare_caption.setWordWrap(True)  # a long number's confidences wrap
         self.disagree_label = QLabel("", objectName="disagreeNote")
         self.disagree_label.setAlignment(Qt.AlignCenter)
         self.disagree_label.setWordWrap(True)
@@ -157,8 +165,7 @@ class AnswerPanel(QGroupBox):
             return
         assert r.compare is not None
         self.compare_label.setText(other)
-        conf = f" ({float(r.compare[0].max()):.0%})" if n == 1 else ""
-        self.compare_caption.setText(f"{r.compare_name}{conf} · for comparison")
+        self.compare_caption.setText(compare_caption(r.compare_name, r.compare))
         self.compare_label.setToolTip(f"The {r.compare_name}'s answer, for comparison; the {r.model_name} is the active model")
         if other != r.number:
             self.disagree_label.setText(f"The two models disagree: {r.model_name} reads {r.number}, {r.compare_name} reads {other}")

@@ -9,50 +9,69 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mnist_gui.ml.explain import Embedding
 from mnist_gui.views.inside.common import LABEL_COLORS, ImageView, Panel
 
 log = logging.getLogger(__name__)
 
+PREVIEW = 80  # pixels: the hovered digit, ~3× its 28×28
+
+
+def legend() -> QWidget:
+    """The ten label colours as two rows of "● d", for a row below the plot (it covers no points there)."""
+    box = QWidget()
+    box.setToolTip("A dot's colour is the digit's true label")
+    grid = QGridLayout(box)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setHorizontalSpacing(6)
+    grid.setVerticalSpacing(2)
+    for d, (r, g, b) in enumerate(LABEL_COLORS):
+        item = QLabel(f"<span style='color:#{r:02x}{g:02x}{b:02x}'>●</span>&nbsp;{d}")
+        item.setTextFormat(Qt.RichText)
+        grid.addWidget(item, d // 5, d % 5)
+    return box
+
 
 class HiddenMap(Panel):
-    """A scatter of ``Embedding.points`` with a legend; ``pointClicked(test index)``."""
+    """A scatter of ``Embedding.points``, below it the legend and the hovered digit; ``pointClicked(test index)``."""
 
     pointClicked = Signal(int)
 
     def __init__(self, on_error: Callable[[str, str], None], parent: QWidget | None = None) -> None:
         super().__init__("Map of the hidden space", on_error, parent)
-        row = QHBoxLayout()
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setAspectLocked(False)
-        self.legend = self.plot.addLegend(offset=(-4, 4), labelTextSize="8pt", colCount=2)
         # One scatter per label, each with one brush: 5,000 per-point brushes cost ~25 ms on the GUI thread
         self.scatters = [pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(*rgb, 200), hoverable=False) for rgb in LABEL_COLORS]
         for item in self.scatters:
             self.plot.addItem(item)
-        for d, rgb in enumerate(LABEL_COLORS):  # legend entries: one invisible item per label
-            self.legend.addItem(pg.ScatterPlotItem([], [], brush=pg.mkBrush(*rgb), pen=None, size=8), str(d))
         self.marker = pg.ScatterPlotItem([], [], size=18, symbol="star", brush=pg.mkBrush(255, 215, 0), pen=pg.mkPen("k", width=1.5))
         self.marker.setZValue(10)
         self.plot.addItem(self.marker)
         self.plot.scene().sigMouseMoved.connect(self._moved)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
-        row.addWidget(self.plot, 1)
-        side = QVBoxLayout()
-        self.thumb = ImageView()
-        self.thumb.setFixedSize(84, 84)
-        side.addWidget(self.thumb)
-        self.thumb_label = QLabel("Hover a dot")
+        self.body.addWidget(self.plot, 1)
+        # Below the plot, never over its points: the colours' legend and, under it, what the preview (right) shows.
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 2, 0, 0)
+        left = QVBoxLayout()
+        self.legend = legend()
+        left.addWidget(self.legend, 0, Qt.AlignLeft)
+        left.addStretch(1)
+        self.thumb_label = QLabel("Hover a dot to see its digit here")
         self.thumb_label.setWordWrap(True)
-        self.thumb_label.setFixedWidth(84)
-        side.addWidget(self.thumb_label)
-        side.addStretch(1)
-        row.addLayout(side)
-        self.body.addLayout(row, 1)
+        left.addWidget(self.thumb_label)
+        row.addLayout(left, 1)
+        self.thumb = ImageView()
+        self.thumb.setFixedSize(PREVIEW, PREVIEW)
+        self.thumb.setToolTip("The digit under the mouse")
+        self.thumb.setStyleSheet("border: 1px solid rgba(128, 128, 128, 120);")  # its place shows while empty
+        row.addWidget(self.thumb)
+        self.body.addLayout(row)
         self.caption = QLabel("5,000 test digits placed by what the last hidden layer makes of them (PCA); "
                               "the star is your drawing. Click a dot to open it.")
         self.caption.setWordWrap(True)
@@ -70,8 +89,6 @@ class HiddenMap(Panel):
             ax = self.plot.getAxis(axis)
             ax.setPen(fg)
             ax.setTextPen(fg)
-        self.legend.setLabelTextColor(fg)
-        self.legend.setBrush(pg.mkBrush(bg))
 
     def set_busy(self, text: str) -> None:
         self.caption.setText(text)
@@ -121,8 +138,8 @@ class HiddenMap(Panel):
             return
         idx = int(self.embedding.indices[j])
         self.thumb.set_image(self._images[idx].astype(np.float32) / 255.0, None, (0.0, 1.0))
-        lab = f"label {int(self._labels[idx])}" if self._labels is not None else ""
-        self.thumb_label.setText(f"test #{idx}\n{lab}")
+        lab = f" · label {int(self._labels[idx])}" if self._labels is not None else ""
+        self.thumb_label.setText(f"test #{idx}{lab}")
 
     def _clicked(self, ev: object) -> None:
         if ev.button() != Qt.LeftButton or self.embedding is None:  # type: ignore[attr-defined]

@@ -1,11 +1,11 @@
-"""The model, drawn: one box per layer (name, output shape, parameters) left to right; click one to select it."""
+"""The model, drawn: one box per layer (what it is, output shape, parameters) left to right; click one to select it."""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from mnist_gui.ml.explain import LayerInfo
@@ -15,13 +15,36 @@ log = logging.getLogger(__name__)
 KIND_COLORS = {"dense": (38, 99, 221), "conv": (44, 160, 44), "pool": (148, 103, 189), "output": (230, 120, 30)}
 
 
-def describe(info: LayerInfo) -> tuple[str, str]:
-    """Two short lines for a layer box: what it is, and its shape and parameters."""
+INPUT_SHAPE = (28, 28, 1)
+
+
+def _act(info: LayerInfo) -> str:
+    return f" ({info.activation})" if info.activation not in ("", "linear") else ""
+
+
+def layer_title(info: LayerInfo, previous: tuple[int, ...] = INPUT_SHAPE) -> str:
+    """What a layer is, in words, from its config: 'Dense 512 (relu)', 'Conv 5×5 ×32 (relu)', 'Max-pool 2×2',
+    'Output 10 (softmax)'. ``previous``: the output shape of the layer before (the 28×28×1 image first).
+    Convolutions and pooling are 'valid' with stride 1 and stride = size (all the app loads), so the kernel is
+    what the layer takes off the side and the pool is how much it divides it."""
+    if info.kind == "conv" and len(previous) == 3 and len(info.output_shape) == 3:
+        kh, kw = previous[0] - info.output_shape[0] + 1, previous[1] - info.output_shape[1] + 1
+        return f"Conv {kh}×{kw} ×{info.units}{_act(info)}"
+    if info.kind == "pool" and len(previous) == 3 and len(info.output_shape) == 3:
+        ph, pw = (previous[i] // max(1, info.output_shape[i]) for i in (0, 1))
+        return f"Max-pool {ph}×{pw}"
+    if info.kind == "output":
+        return f"Output {info.units}{_act(info)}"
+    if info.kind == "dense":
+        return f"Dense {info.units}{_act(info)}"
+    return info.name
+
+
+def describe(info: LayerInfo, previous: tuple[int, ...] = INPUT_SHAPE) -> tuple[str, str]:
+    """Two short lines for a layer box: what it is, and its output shape and parameters (one number format,
+    as in the panel's header: 401,920)."""
     shape = "×".join(map(str, info.output_shape))
-    what = {"dense": f"{info.units} units", "conv": f"{info.units} filters", "pool": "max-pool",
-            "output": "10 classes"}.get(info.kind, info.kind)
-    params = f"{info.params / 1000:.1f}k" if info.params >= 10_000 else f"{info.params:,}"  # fits a narrow box
-    return f"{info.name} · {what}", f"{shape} · {params} params"
+    return layer_title(info, previous), f"{shape} · {info.params:,} params"
 
 
 class ModelDiagram(QWidget):
@@ -60,12 +83,30 @@ class ModelDiagram(QWidget):
     def total_params(self) -> int:
         return sum(i.params for i in self._layers)
 
+    def _texts(self) -> list[tuple[str, str, str]]:
+        """(title, second line, kind) of each box, the input's first."""
+        out = [("Input 28×28 image", "784 pixels", "input")]
+        for i, info in enumerate(self._layers):
+            out.append((*describe(info, self._layers[i - 1].output_shape if i else INPUT_SHAPE), info.kind))
+        return out
+
     def _layout(self) -> list[QRectF]:
-        n = len(self._layers) + 1  # the input box first
+        """A box per layer, each as wide as its text needs (bold: selected) plus an equal share of the room
+        left; when there is too little room, narrowed in proportion (and the text elided, see the tooltip)."""
+        bold = QFont(self.font())
+        bold.setBold(True)
+        fm = QFontMetrics(bold)
+        need = [max(fm.horizontalAdvance(title), fm.horizontalAdvance(sub)) + 16.0 for title, sub, _ in self._texts()]
         gap = 18.0
-        w = max(60.0, (self.width() - 2 - gap * (n - 1)) / n)
+        room = self.width() - 2 - gap * (len(need) - 1)
+        extra = room - sum(need)
+        widths = [w + extra / len(need) for w in need] if extra >= 0 else [max(40.0, w * room / sum(need)) for w in need]
         h = self.height() - 4.0
-        return [QRectF(1 + i * (w + gap), 2, w, h) for i in range(n)]
+        boxes, x = [], 1.0
+        for w in widths:
+            boxes.append(QRectF(x, 2, w, h))
+            x += w + gap
+        return boxes
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -76,13 +117,7 @@ class ModelDiagram(QWidget):
         self._boxes = self._layout()
         self._tips = {}
         small = QFont(self.font())
-        for i, rect in enumerate(self._boxes):
-            if i == 0:
-                title, sub, kind = "input · 28×28 image", "784 pixels", "input"
-            else:
-                info = self._layers[i - 1]
-                title, sub = describe(info)
-                kind = info.kind
+        for i, (rect, (title, sub, kind)) in enumerate(zip(self._boxes, self._texts())):
             rgb = KIND_COLORS.get(kind, (127, 127, 127))
             fill = QColor(*rgb)
             fill.setAlpha(60)
@@ -102,7 +137,7 @@ class ModelDiagram(QWidget):
             p.drawText(inner, Qt.AlignTop | Qt.AlignHCenter, fm.elidedText(title, Qt.ElideRight, int(inner.width())))
             p.setFont(small)
             p.drawText(inner, Qt.AlignBottom | Qt.AlignHCenter, fm.elidedText(sub, Qt.ElideRight, int(inner.width())))
-            self._tips[i] = f"{title}\n{sub}"
+            self._tips[i] = f"{title}\n{sub}" + (f"\nKeras layer “{self._layers[i - 1].name}”" if i else "")
             if i + 1 < len(self._boxes):  # arrow to the next box
                 nxt = self._boxes[i + 1]
                 y = rect.center().y()

@@ -30,6 +30,9 @@ def overlay(image: np.ndarray, sal: np.ndarray, dark: bool) -> np.ndarray:
     return (grey * (1 - alpha) + colour * alpha).astype(np.uint8)
 
 
+JUST_WHY = "— why this answer"  # the picker's default: no other digit, the evidence for the answer itself
+
+
 class SaliencyView(Panel):
     """The overlay, the picker and one line saying what the colours mean; ``againstChanged(k or -1)``."""
 
@@ -40,7 +43,7 @@ class SaliencyView(Panel):
         row = QHBoxLayout()
         row.addWidget(QLabel("Why not…?"))
         self.picker = QComboBox()
-        self.picker.addItem("— (just why)", -1)
+        self.picker.addItem(JUST_WHY, -1)
         for k in range(10):
             self.picker.addItem(f"why not {k}?", k)
         self.picker.setToolTip("Compare the predicted digit with another one: the map shows the evidence for one against the other")
