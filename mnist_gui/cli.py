@@ -231,6 +231,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                                  ("augment", args.augment)) if v is not None}
     cfg = cfg.with_(**changes)
     cfg.validate()  # before loading anything
+    if args.name:
+        from mnist_gui.ml.runs import clean_name as check_run_name  # the Runs list's rule for names
+
+        check_run_name(args.name)
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
     cfg.validate(len(data.x_train))
     out = _fresh_run_dir(Path(args.out)) if args.out else new_run_dir("run")

@@ -2,7 +2,8 @@
 
 Shows the window offscreen, waits for TensorFlow, predicts a bundled test digit, trains one epoch on a
 tiny slice (augmented) and fine-tunes it once, prints ``smoke test ok`` and exits 0 — or prints the
-reason and exits 1.
+reason and exits 1. Either way the window is closed and the app's threads (TensorFlow's import included)
+have ended before it returns: Qt aborts a process that exits with a thread still running.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    w = None
     try:
         from mnist_gui.app import create_window
         from mnist_gui.startup import wait_until_started
@@ -70,9 +72,26 @@ def run_smoke_test(data_path: str | None = None, timeout_s: float = 180.0) -> in
         tuned = run_finetune(result.model_path, data.limited(320), data.x_test[:20], data.y_test[:20], data.x_test[20:30],
                              data.y_test[20:30], os.path.join(scratch, "tuned.keras"), FinetuneConfig(epochs=1, mnist_per_epoch=256))
         print(f"fine-tuned on 20 digits: held-out {tuned.mine_before:.0%} -> {tuned.mine_after:.0%}", flush=True)
-        w.close()
     except Exception as exc:  # the point of a smoke test is to report, not to crash
         traceback.print_exc()
         return _fail(f"{type(exc).__name__}: {exc}")
+    finally:
+        _shut_down(w, app, timeout_s)
     print("smoke test ok", flush=True)
     return 0
+
+
+def _shut_down(window: object, app: object, timeout_s: float) -> None:
+    """Close the window (success or failure) and wait for every thread the app started to end."""
+    from mnist_gui.views.threads import running_threads, wait_all
+
+    try:
+        if window is not None:
+            window.close()  # type: ignore[attr-defined]  (its closeEvent waits too, but only 15 s per thread)
+        wait_all(int(timeout_s * 1000))
+        app.processEvents()  # type: ignore[attr-defined]  (the finished threads' deleteLater)
+    except Exception:  # a failure while closing must not hide the result being reported
+        traceback.print_exc()
+    left = running_threads()
+    if left:
+        print(f"smoke test: threads still running at exit: {', '.join(left)}", flush=True)

@@ -455,3 +455,61 @@ def test_export_unwritable_out_exits_2(tmp_path):
 
 def test_export_missing_model_exits_2(tmp_path):
     assert_user_error(run("export", str(tmp_path / "nope.keras"), "--format", "keras"), "no such file")
+
+
+# --- review: a bad run name leaves nothing, a tiny learning rate, too few MNIST images, a failed smoke test ------
+
+def test_a_too_long_run_name_exits_2_and_creates_nothing(tmp_path):
+    r = run("train", "--name", "a" * 500, "--out", str(tmp_path / "new" / "dir"), "--limit", "1000", "--epochs", "1",
+            env_extra={"MNIST_GUI_DATA_DIR": str(tmp_path / "ud")})
+    assert_user_error(r, "a run name may have at most 200 characters (got 500)")
+    assert not (tmp_path / "new").exists() and not (tmp_path / "ud" / "runs").exists()
+
+
+def test_a_learning_rate_that_rounds_to_zero_exits_2(tmp_path):
+    digits, d = tmp_path / "mine.npz", load_mnist()
+    np.savez(digits, x_train=d.x_test[:30], y_train=d.y_test[:30])
+    for cmd in (["train", "--out", str(tmp_path / "out")], ["finetune", str(digits), "--out", str(tmp_path / "out" / "t.keras")]):
+        r = run(*cmd, "--learning-rate", "1e-320")
+        assert_user_error(r, "learning rate", "too small")
+    assert not (tmp_path / "out").exists()
+
+
+def test_finetune_with_too_few_mnist_images_exits_2(tmp_path):
+    d = load_mnist()
+    digits, small = tmp_path / "mine.npz", tmp_path / "small.npz"
+    np.savez(digits, x_train=d.x_test[:30], y_train=d.y_test[:30])
+    np.savez(small, x_train=d.x_train[:100], y_train=d.y_train[:100], x_test=d.x_test[:50], y_test=d.y_test[:50])
+    r = run("finetune", str(digits), "--data", str(small), "--out", str(tmp_path / "out" / "t.keras"))
+    assert_user_error(r, "needs at least 112 MNIST training images (there are 100)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_failed_smoke_test_exits_1_after_its_threads_end(tmp_path):
+    r = run("--smoke-test", "--data", str(tmp_path / "missing.npz"), env_extra={"MNIST_GUI_DATA_DIR": str(tmp_path / "ud")})
+    assert r.returncode == 1, (r.returncode, r.stderr[-2000:])  # was: 134, Qt's abort
+    assert "smoke test failed" in r.stdout and "missing.npz" in r.stdout
+    assert "QThread: Destroyed" not in r.stderr and "Traceback" not in r.stderr, r.stderr[-2000:]
+
+
+def test_a_failed_smoke_test_closes_its_window_and_waits_for_a_slow_tensorflow_import(tmp_path, monkeypatch):
+    """In process, with TensorFlow's import made slow: the failure path must not return while it still runs."""
+    import time
+
+    from mnist_gui import app
+    from mnist_gui.smoke import run_smoke_test
+    from mnist_gui.views import startup_loader
+    from mnist_gui.views.threads import running_threads, wait_all
+
+    windows = []
+    create_window = app.create_window
+    monkeypatch.setattr(app, "create_window", lambda *a: windows.append(create_window(*a)) or windows[-1])
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # the smoke test sets it; restored after
+    monkeypatch.setattr(startup_loader, "import_tensorflow", lambda: time.sleep(2) or "slow")
+    try:
+        assert run_smoke_test(str(tmp_path / "missing.npz"), timeout_s=60) == 1
+        assert not windows[0].isVisible(), "the window is closed on the failure path"
+        assert running_threads() == [], "was: the import thread still running (Qt aborts the process at exit)"
+    finally:
+        windows[0].close()
+        wait_all()

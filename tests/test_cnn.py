@@ -178,3 +178,43 @@ def test_predictor_loads_and_runs_without_tensorflow(tmp_path: Path):
         "assert out.shape == (1, 10) and 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- review: a damaged sidecar is a ModelError naming the file, never a traceback ----------------------------
+
+@pytest.mark.parametrize("change", [
+    lambda a: a.update(layers=np.array(str(a["layers"]).replace('"size": 2', '"size": Infinity', 1))),  # OverflowError
+    lambda a: a.update(layers=np.array("[" * 100_000 + "]" * 100_000)),  # RecursionError
+    lambda a: a.update(layers=np.array("[1, 2]")),
+    lambda a: a.update(layers=np.array('{"kind": "conv"}')),
+    lambda a: a.update(layers=np.array(str(a["layers"]).replace('"size": 2', '"size": "x"', 1))),
+    lambda a: a.update(conv1_kernel=np.full(a["conv1_kernel"].shape, "x")),  # ValueError in the float32 copy
+    lambda a: a.update(dense_bias=np.zeros(a["dense_bias"].shape, bool)),
+])
+def test_damaged_cnn_weights_file_is_a_model_error_naming_it(tmp_path, change):
+    from mnist_gui.ml.inference import load_weights
+
+    arrays = _saved_arrays(tmp_path)
+    change(arrays)
+    bad = tmp_path / "damaged.weights.npz"
+    with open(bad, "wb") as f:
+        np.savez(f, **arrays)
+    for load in (NumpyCnnPredictor.load, load_weights):
+        with pytest.raises(ModelError, match="damaged.weights.npz"):
+            load(bad)
+
+
+def test_a_corrupt_compressed_weights_file_is_a_model_error_naming_it(tmp_path):
+    from mnist_gui.ml.inference import load_weights
+
+    for name, arrays in (("mlp", {"kernel_0": np.ones((784, 10), np.float32), "bias_0": np.zeros(10, np.float32)}),
+                         ("cnn", _saved_arrays(tmp_path))):
+        bad = tmp_path / f"{name}.weights.npz"
+        with open(bad, "wb") as f:
+            np.savez_compressed(f, **{**arrays, "kernel_0": np.random.default_rng(0).random((784, 10), np.float32)})
+        data = bytearray(bad.read_bytes())
+        for i in range(200, 2000, 7):  # inside the first member's deflate stream: a zlib.error when it is read
+            data[i] ^= 0xFF
+        bad.write_bytes(bytes(data))
+        with pytest.raises(ModelError, match=f"{name}.weights.npz"):
+            load_weights(bad)

@@ -197,3 +197,82 @@ def test_idx_length_message_uses_exact_numbers(tmp_path, mnist):
     text = str(err.value)
     assert f"= {(2**32 - 1) ** 3:,} bytes" in text and f"holds {10 * 784:,}" in text
     assert "12884901887" not in text and "-" not in text.split("mismatch")[1]
+
+
+# --- hostile npz members and IDX gzip streams -------------------------------------------------------------------
+
+def _rezip(src: Path, dst: Path, rename: dict[str, str] | None = None, add: dict[str, bytes] | None = None) -> Path:
+    """``src``'s members copied into ``dst``, some renamed (e.g. ``x_train.npy`` → ``x_train``), some added."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr((rename or {}).get(name, name), zin.read(name))
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+@pytest.mark.parametrize("case", ["raw member", "npy member that is not an array"])
+def test_npz_member_numpy_did_not_write_is_not_a_valid_npz(tmp_path, mnist, case):
+    good = save_npz(tmp_path / "good.npz", **_small(mnist, 10))
+    if case == "raw member":  # the review's file: x_train stored without the .npy numpy gives every array
+        path = _rezip(good, tmp_path / "bad.npz", rename={"x_train.npy": "x_train"})
+    else:
+        path = _rezip(good, tmp_path / "bad.npz", rename={"x_train.npy": "unused"}, add={"x_train.npy": b"not an array"})
+    with pytest.raises(DataError, match="not a valid npz file") as err:
+        load_mnist(path)
+    assert str(path) in str(err.value) and "x_train" in str(err.value)
+
+
+def test_npz_array_is_read_from_its_npy_member_never_from_a_raw_member_of_the_same_name(tmp_path, mnist):
+    good = save_npz(tmp_path / "good.npz", **_small(mnist, 10))
+    path = _rezip(good, tmp_path / "both.npz", add={"x_train": b"raw bytes numpy would return for z['x_train']"})
+    assert (load_mnist(path).x_train == mnist.x_train[:10]).all()
+
+
+def _gz_idx_folder(tmp_path: Path, mnist, images: bytes) -> Path:
+    """An IDX folder whose training images are the gzip file ``images``."""
+    folder = _write_idx_dir(tmp_path / "idx", _small(mnist, 10))
+    (folder / IDX_NAMES["x_train"]).unlink()
+    (folder / (IDX_NAMES["x_train"] + ".gz")).write_bytes(images)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["deflate stream", "truncated", "crc"])
+def test_idx_gzip_with_damaged_data_is_a_data_error(tmp_path, mnist, damage):
+    packed = bytearray(gzip.compress(_idx_bytes(mnist.x_train[:10]), mtime=0))
+    if damage == "deflate stream":
+        packed[10] = 0b111  # the first deflate block: a reserved block type (zlib.error before)
+    elif damage == "truncated":
+        packed = packed[: len(packed) // 2]  # EOFError
+    else:
+        packed[-8] ^= 0xFF  # the CRC-32 in the trailer
+    folder = _gz_idx_folder(tmp_path, mnist, bytes(packed))
+    with pytest.raises(DataError, match="damaged or truncated gzip data") as err:
+        load_mnist(folder)
+    assert IDX_NAMES["x_train"] + ".gz" in str(err.value)
+
+
+def test_idx_gzip_bomb_is_never_unpacked_whole(tmp_path, mnist):
+    import tracemalloc
+
+    # 10 images declared, then 16 MB of zeros: ~16 KB on disk.
+    folder = _gz_idx_folder(tmp_path, mnist, gzip.compress(_idx_bytes(mnist.x_train[:10]) + bytes(16 * 2**20), mtime=0))
+    assert (folder / (IDX_NAMES["x_train"] + ".gz")).stat().st_size < 100_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(DataError, match=r"declares 10 × 28 × 28 = 7,840 bytes of data, but the file holds more"):
+            load_mnist(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20, f"{peak:,} bytes allocated: the stream was unpacked past what the header declares"
+
+
+def test_idx_header_declaring_more_than_the_limit_is_refused_unread(tmp_path, mnist, monkeypatch):
+    monkeypatch.setattr("mnist_gui.ml.data.MAX_IDX_BYTES", 2**20)  # 512 MB really; the same check
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (3000, 28, 28))
+    folder = _gz_idx_folder(tmp_path, mnist, gzip.compress(header + bytes(16), mtime=0))
+    with pytest.raises(DataError, match=r"declares 3,000 × 28 × 28 = 2,352,000 bytes of data; refused \(limit 1 MB"):
+        load_mnist(folder)

@@ -99,3 +99,34 @@ def test_an_exported_folder_has_ordinary_permissions(model, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+# --- review: a 784-vector model, a full disk during a SavedModel export -------------------------------------
+
+def test_a_model_with_a_784_vector_input_is_exported(tmp_path):
+    import keras
+
+    from mnist_gui.ml.model_io import save_model
+
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    save_model(model, tmp_path / "vector.keras")
+    out = tmp_path / "out" / "v.keras"
+    r = export_model(tmp_path / "vector.keras", "keras", out, x_check=np.random.default_rng(0).random((8, 28, 28), np.float32))
+    assert r.path == out and out.is_file() and r.max_abs_diff <= 1e-5  # was: ValueError (expected (None, 784))
+
+
+def test_a_full_disk_during_a_saved_model_export_is_a_model_error_and_leaves_nothing(model, tmp_path, monkeypatch):
+    import keras
+    import tensorflow as tf
+
+    def full_disk(self, path, *args, **kwargs):
+        Path(path, "variables").mkdir(parents=True)
+        Path(path, "variables", "variables.data-00000-of-00001").write_bytes(b"partial")
+        raise tf.errors.ResourceExhaustedError(None, None, f"{path}/variables/variables.data-00000-of-00001; No space left on device")
+
+    monkeypatch.setattr(keras.Model, "export", full_disk)
+    out = tmp_path / "new" / "sm"
+    with pytest.raises(ModelError, match=r"cannot write .*sm: no space left on the device"):
+        export_model(model, "saved_model", out, x_check=np.zeros((2, 28, 28), np.float32))  # was: the TF traceback
+    assert list(tmp_path.iterdir()) == [], "no partial export and no new (empty) folder left behind"

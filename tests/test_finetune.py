@@ -122,3 +122,49 @@ def test_stopped_before_an_epoch_leaves_no_new_folder(small_mnist, mnist, tmp_pa
         run_finetune(default_model_path(), small_mnist, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[:0], mnist.y_test[:0],
                      tmp_path / "new" / "t.keras", FinetuneConfig(epochs=1, mnist_per_epoch=500), stop_event=stop)
     assert not (tmp_path / "new").exists()
+
+
+# --- review: a 784-vector model, too few MNIST images, a learning rate that rounds to 0 ----------------------
+
+def _vector_input_model(path):
+    """A small MLP whose input is a 784-vector (the loader accepts it) saved as the app saves models."""
+    import keras
+
+    from mnist_gui.ml.model_io import save_model
+
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(loss="categorical_crossentropy")
+    save_model(model, path)
+    return path
+
+
+def test_a_model_with_a_784_vector_input_is_fine_tuned(small_mnist, mnist, tmp_path):
+    base = _vector_input_model(tmp_path / "vector.keras")
+    data = small_mnist.limited(300)
+    r = run_finetune(base, data, mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[20:30], mnist.y_test[20:30],
+                     tmp_path / "tuned.keras", FinetuneConfig(epochs=1, batch_size=32, mnist_per_epoch=64))  # was: ValueError
+    model, predictor = load_keras_model(r.model_path)
+    assert model.input_shape[1:] == (784,) and len(r.history["loss"]) == 1 and r.mine_after is not None
+    acc = (predictor.predict(data.x_test / np.float32(255)).argmax(1) == data.y_test).mean()
+    assert acc == pytest.approx(r.mnist_after, abs=1e-6)
+
+
+def test_too_few_mnist_images_is_a_config_error_before_the_model_loads(small_mnist, mnist, tmp_path):
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"PK\x03\x04 not a model: loading it would be a ModelError")
+    with pytest.raises(ConfigError, match=r"at least 112 MNIST training images \(there are 100\)"):
+        run_finetune(bad, small_mnist.limited(100), mnist.x_test[:20], mnist.y_test[:20], mnist.x_test[:0], mnist.y_test[:0],
+                     tmp_path / "new" / "t.keras", FinetuneConfig(epochs=1))  # was: "Cannot take a larger sample than population"
+    assert not (tmp_path / "new").exists()
+    FinetuneConfig(batch_size=32, mnist_per_epoch=32).validate(20, n_mnist=28)  # one batch's worth is enough
+    with pytest.raises(ConfigError, match="at least 28 MNIST"):
+        FinetuneConfig(batch_size=32, mnist_per_epoch=32).validate(20, n_mnist=27)
+
+
+@pytest.mark.parametrize("lr", [1e-320, 5e-46, 1e-11])
+def test_a_learning_rate_that_rounds_to_zero_is_refused(lr):
+    with pytest.raises(ConfigError, match="learning rate"):
+        FinetuneConfig(learning_rate=lr).validate(20)
+    FinetuneConfig(learning_rate=1e-9).validate(20)

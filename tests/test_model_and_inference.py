@@ -183,3 +183,73 @@ def test_shipped_cnn_numpy_equals_keras(mnist):
     assert np.abs(load_pretrained_predictor("cnn").predict(x) - model.predict(x, verbose=0)).max() < 1e-5
     with pytest.raises(ModelError, match="no shipped model"):
         load_pretrained_predictor("rnn")
+
+
+# --- review: damaged sidecars, Dense without bias, unsupported layers named ----------------------------------
+
+def _mlp_arrays() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {"kernel_0": rng.random((784, 16), np.float32), "bias_0": np.zeros(16, np.float32),
+            "kernel_1": rng.random((16, 10), np.float32), "bias_1": np.zeros(10, np.float32)}
+
+
+@pytest.mark.parametrize("change", [
+    {"kernel_0": np.full((784, 16), "x")},  # text where numbers belong: was a ValueError traceback
+    {"kernel_0": np.full((784, 16), "1.5")},  # numbers as text are not weights either
+    {"bias_1": np.zeros(10, bool)},
+    {"kernel_1": np.zeros((16, 10), np.complex64)},
+])
+def test_damaged_mlp_weights_file_is_a_model_error_naming_it(tmp_path, change):
+    from mnist_gui.ml.inference import load_weights
+
+    path = tmp_path / "damaged.weights.npz"
+    with open(path, "wb") as f:
+        np.savez(f, **{**_mlp_arrays(), **change})
+    for load in (NumpyPredictor.load, load_weights):
+        with pytest.raises(ModelError, match="damaged.weights.npz"):
+            load(path)
+
+
+def test_a_damaged_sidecar_is_stale_and_derived_again_from_the_keras(tmp_path):
+    import shutil
+
+    from mnist_gui.ml.inference import weights_path_for
+    from mnist_gui.ml.model_io import load_predictor_for, model_files
+    from mnist_gui.paths import default_model_path
+
+    for f in model_files(default_model_path()):
+        shutil.copy(f, tmp_path / f.name)
+    model_path = tmp_path / default_model_path().name
+    sidecar = weights_path_for(model_path)
+    with np.load(sidecar) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["kernel_0"] = np.full(arrays["kernel_0"].shape, "x")
+    with open(sidecar, "wb") as f:
+        np.savez(f, **arrays)
+    x = np.random.default_rng(1).random((3, 28, 28), dtype=np.float32)
+    predictor = load_predictor_for(model_path)  # was: ValueError traceback
+    assert np.abs(predictor.predict(x) - load_default_predictor().predict(x)).max() < 1e-6
+    assert np.allclose(NumpyPredictor.load(sidecar).predict(x), predictor.predict(x)), "the sidecar was rewritten"
+
+
+def test_a_dense_layer_without_bias_runs_with_zero_bias():
+    import keras
+
+    from mnist_gui.ml.inference import predictor_from_keras
+
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(16, activation="relu", use_bias=False),
+                              keras.layers.Dense(10, activation="softmax", use_bias=False)])
+    x = np.random.default_rng(2).random((4, 28, 28), dtype=np.float32)
+    predictor = predictor_from_keras(model)  # was: "not enough values to unpack"
+    assert np.abs(predictor.predict(x) - model.predict(x, verbose=0)).max() < 1e-5
+
+
+def test_an_unsupported_mlp_is_a_model_error_naming_the_layer():
+    import keras
+
+    from mnist_gui.ml.inference import predictor_from_keras
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.Dense(10, activation="softmax", name="no_flatten")])
+    with pytest.raises(ModelError, match="no_flatten"):
+        predictor_from_keras(model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import zipfile
@@ -59,7 +60,7 @@ def test_failed_save_keeps_collection_and_file(tmp_path, mnist, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.suffix != ".lock"] == ["my.npz"], "no temp file left behind"
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "inconsistent", "pickle"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "inconsistent", "pickle", "raw member", "npy member not an array"])
 def test_unreadable_file_is_moved_aside_not_overwritten(tmp_path, mnist, damage):
     path = tmp_path / "my.npz"
     coll, _ = MyDigits.open(path)
@@ -75,6 +76,13 @@ def test_unreadable_file_is_moved_aside_not_overwritten(tmp_path, mnist, damage)
             arrays = dict(z)
         arrays["digit_strokes"] = arrays["digit_strokes"][:-1]
         np.savez(path, **arrays)
+    elif damage in ("raw member", "npy member not an array"):  # x.npy stored as x (KeyError before), or not an array
+        with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(path, "w") as dst:
+            for name in src.namelist():
+                renamed = ("x" if damage == "raw member" else "x.old") if name == "x.npy" else name
+                dst.writestr(renamed, src.read(name))
+            if damage != "raw member":
+                dst.writestr("x.npy", b"not an array")
     else:
         np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
         with zipfile.ZipFile(path, "w") as z:

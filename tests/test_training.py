@@ -214,3 +214,48 @@ def test_record_false_and_a_failed_run_leave_no_run_record(small_mnist, tmp_path
         run_training(TrainingConfig.preset_config("notebook").with_(epochs=1, optimizer="sgd", learning_rate=10.0, batch_size=16),
                      small_mnist, tmp_path / "b")
     assert list_runs() == ([], [])
+
+
+# --- review: a bad run name leaves no folder; a learning rate that rounds to 0 ----------------------------------
+
+def test_a_too_long_run_name_is_refused_before_any_folder_is_made(small_mnist, tmp_path):
+    with pytest.raises(ModelError, match="at most 200 characters"):
+        run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist.limited(300), tmp_path / "new" / "dir",
+                     name="a" * 500)
+    assert list(tmp_path.iterdir()) == [], "was: new/dir left behind, empty"
+
+
+def test_the_run_writer_is_made_inside_the_cleanup(small_mnist, tmp_path, monkeypatch):
+    from mnist_gui.ml import runs
+
+    def broken(*args, **kwargs):
+        raise ModelError("the runs folder cannot be read")
+
+    monkeypatch.setattr(runs, "RunWriter", broken)
+    with pytest.raises(ModelError, match="runs folder"):
+        run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist.limited(300), tmp_path / "new" / "dir")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("lr", [1e-320, 1e-46, 5e-11])
+def test_a_learning_rate_too_small_for_float32_is_refused(lr):
+    with pytest.raises(ConfigError, match="learning rate .* too small"):
+        TrainingConfig(learning_rate=lr).validate()
+    with pytest.raises(ConfigError, match="learning rate"):
+        TrainingConfig(learning_rate=float("nan")).validate()
+    TrainingConfig(learning_rate=1e-10).validate()
+
+
+def test_a_full_disk_at_the_first_checkpoint_leaves_no_model_without_its_details(small_mnist, tmp_path, monkeypatch):
+    import errno
+
+    from mnist_gui.ml import model_io
+
+    def full(path, meta):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(model_io, "_write_json", full)
+    out = tmp_path / "run"
+    with pytest.raises(ModelError, match="No space left on device; nothing was saved"):
+        run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist, out, record=False)
+    assert not out.exists() or sorted(p.name for p in out.rglob("*")) == []  # no model, no temp file, no empty folder

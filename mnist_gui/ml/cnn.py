@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 SIDE = 28
 FORMAT_VERSION = "1"
+# What a damaged weights file can raise while it is read (bad JSON, "size": Infinity, deep nesting, text arrays):
+# each becomes a ModelError naming the file, so callers treat it as stale and derive the weights again.
+DAMAGED = (OSError, ValueError, TypeError, KeyError, OverflowError, RecursionError, zipfile.BadZipFile, EOFError, zlib.error)
 BATCH_CHUNK = 256  # images per forward chunk: bounds the im2col buffers (~30 MB) on big batches
 # OpenBLAS runs a product of M·N·K multiply-adds on floor(MNK / 2**18) threads. For one drawn digit conv2 is
 # 1.8 M, so it would wake a second thread, which on a busy 2-core machine waits for a time slice: p95 36 ms
@@ -232,6 +236,7 @@ class NumpyCnnPredictor:
             if op.act not in ("relu", "linear", "softmax") or (op.act == "softmax" and i != len(ops) - 1):
                 raise ModelError(f"{where}: activation {op.act!r} is not supported here")
             if op.kind in ("conv", "dense"):
+                check_numeric(where, op.kernel, op.bias)
                 k = np.array(op.kernel, dtype=np.float32, copy=True)
                 b = np.array(op.bias, dtype=np.float32, copy=True)
                 want_in = shape[-1] if op.kind == "conv" else int(np.prod(shape))
@@ -347,11 +352,13 @@ class NumpyCnnPredictor:
                         op.kernel, op.bias = z[f"{op.name}_kernel"], z[f"{op.name}_bias"]
                     ops.append(op)
                 meta = {k[5:]: str(z[k]) for k in z.files if k.startswith("meta_")}
+            predictor = cls(ops, name=p.name)
         except FileNotFoundError as exc:
             raise ModelError(f"{p}: no such weights file") from exc
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
-            raise ModelError(f"{p}: not a valid CNN weights file ({exc})") from exc
-        predictor = cls(ops, name=p.name)
+        except ModelError as exc:
+            raise ModelError(str(exc) if str(exc).startswith(f"{p}:") else f"{p}: {exc}") from exc
+        except DAMAGED as exc:
+            raise ModelError(f"{p}: not a valid CNN weights file ({type(exc).__name__}: {str(exc)[:200]})") from exc
         predictor.meta = meta
         return predictor
 
@@ -363,6 +370,14 @@ class NumpyCnnPredictor:
         return cls(ops_from_keras(model), name=name)
 
 
+def check_numeric(where: str, *arrays: object) -> None:
+    """A ModelError unless each array holds real numbers (text, booleans or complex values are not weights)."""
+    for a in arrays:
+        dtype = np.asarray(a).dtype
+        if dtype.kind not in "fiu":
+            raise ModelError(f"{where}: holds {dtype} values, not numbers")
+
+
 def weights_arch(path: str | os.PathLike[str]) -> str:
     """``"cnn"`` or ``"mlp"`` for a ``.weights.npz`` (by its ``arch`` marker; the MLP's files have none)."""
     try:
@@ -370,5 +385,5 @@ def weights_arch(path: str | os.PathLike[str]) -> str:
             return str(z["arch"]) if "arch" in z.files else "mlp"
     except FileNotFoundError as exc:
         raise ModelError(f"{path}: no such weights file") from exc
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except DAMAGED as exc:
         raise ModelError(f"{path}: not a valid weights file ({exc})") from exc

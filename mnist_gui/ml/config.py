@@ -18,12 +18,22 @@ PRESETS = ("notebook", "default", "cnn")
 PRESET_ARCH = {"notebook": "mlp", "default": "mlp", "cnn": "cnn"}
 MAX_SEED = 2**32 - 1  # numpy's and Keras' global seeding accept 0 … 2**32 - 1
 LR_SCHEDULES = ("constant", "cosine")
+# Below this a step changes no float32 weight (1e-320 is even 0 in float32): a run would learn nothing, silently.
+MIN_LEARNING_RATE = 1e-10
 
 
 def check_seed(seed: object) -> None:
     """A ConfigError unless ``seed`` is a whole number numpy, TensorFlow and Keras all accept."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED} (got {seed})")
+
+
+def check_learning_rate(lr: object, upper: float) -> None:
+    """A ConfigError unless ``lr`` is a number from :data:`MIN_LEARNING_RATE` to ``upper``."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0.0 < lr <= upper:  # NaN too
+        raise ConfigError(f"learning rate must be in (0, {upper:g}] (got {lr})")
+    if lr < MIN_LEARNING_RATE:
+        raise ConfigError(f"learning rate {lr} is too small to change the weights (float32); use at least {MIN_LEARNING_RATE:g}")
 
 
 def validation_size(n_train: int, validation_split: float) -> int:
@@ -104,8 +114,7 @@ class TrainingConfig:
             self.cnn.validate()
         if self.optimizer not in OPTIMIZERS:
             raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)} (got {self.optimizer!r})")
-        if not (isinstance(self.learning_rate, (int, float)) and 0.0 < self.learning_rate <= 10.0):
-            raise ConfigError(f"learning rate must be in (0, 10] (got {self.learning_rate})")
+        check_learning_rate(self.learning_rate, 10.0)
         check_seed(self.seed)
         if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 1000:
             raise ConfigError(f"epochs must be a whole number from 1 to 1000 (got {self.epochs})")

@@ -13,8 +13,10 @@ import math
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -152,6 +154,16 @@ def _check_npz_magic(p: Path) -> None:
 MAX_NPZ_ARRAY_BYTES = 512 * 2**20  # MNIST's largest array is 47 MB; refuse decompression bombs
 
 
+def zip_unpacked_sizes(p: Path) -> dict[str, int]:
+    """What each member of the zip archive ``p`` unpacks to, by its directory (checked before unpacking: zipfile
+    never unpacks more than that, a member holding more fails its CRC). Raises OSError, BadZipFile, ValueError."""
+    sizes: dict[str, int] = {}
+    with zipfile.ZipFile(p) as z:
+        for info in z.infolist():
+            sizes[info.filename] = sizes.get(info.filename, 0) + info.file_size
+    return sizes
+
+
 def read_npz(p: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """The named arrays of an npz file, never unpickling; every failure is a DataError naming the file."""
     if path_kind(p) == "folder":
@@ -169,10 +181,15 @@ def read_npz(p: Path, required: tuple[str, ...], optional: tuple[str, ...] = ())
                 raise DataError(f"{p}: missing arrays {', '.join(missing)} (found: {', '.join(z.files) or 'none'})")
             wanted = [k for k in required + optional if k in z.files]
             for k in wanted:
-                size = z.zip.getinfo(f"{k}.npy").file_size
-                if size > MAX_NPZ_ARRAY_BYTES:
-                    raise DataError(f"{p}: array {k} would unpack to {size / 2**20:,.0f} MB; refused (limit {MAX_NPZ_ARRAY_BYTES // 2**20} MB)")
-            return {k: z[k] for k in wanted}
+                member = _npy_member(z.zip, k, p)
+                if member.file_size > MAX_NPZ_ARRAY_BYTES:
+                    raise DataError(f"{p}: array {k} would unpack to {member.file_size / 2**20:,.0f} MB; "
+                                    f"refused (limit {MAX_NPZ_ARRAY_BYTES // 2**20} MB)")
+            arrays = {k: z[f"{k}.npy"] for k in wanted}  # by member name: a raw member ``k`` is never read
+            for k, a in arrays.items():
+                if not isinstance(a, np.ndarray):
+                    raise DataError(f"{p}: not a valid npz file (its member {k}.npy is not a .npy array)")
+            return arrays
     except DataError:
         raise
     except PermissionError as exc:
@@ -181,8 +198,17 @@ def read_npz(p: Path, required: tuple[str, ...], optional: tuple[str, ...] = ())
         if "pickle" in str(exc).lower():
             raise DataError(f"{p}: holds pickled Python objects, which are refused for safety") from exc
         raise DataError(f"{p}: not a valid npz file ({exc})") from exc
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error, KeyError) as exc:
         raise DataError(f"{p}: not a valid npz file or truncated ({exc})") from exc
+
+
+def _npy_member(zf: zipfile.ZipFile, key: str, p: Path) -> zipfile.ZipInfo:
+    """The ``KEY.npy`` member numpy writes for array ``key``; a member named otherwise is not an npz array."""
+    try:
+        return zf.getinfo(f"{key}.npy")
+    except KeyError:
+        raise DataError(f"{p}: not a valid npz file (it holds a member {key} that is not a .npy array; "
+                        f"an npz stores each array as NAME.npy)") from None
 
 
 def _find_idx(folder: Path, stem: str) -> Path:
@@ -199,29 +225,52 @@ def _load_idx_dir(folder: Path) -> dict[str, np.ndarray]:
         raise DataError(f"{folder}: permission denied") from exc
 
 
+MAX_IDX_BYTES = MAX_NPZ_ARRAY_BYTES  # MNIST's largest IDX file holds 47 MB: a header declaring more is damage or a bomb
+
+
 def read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped), checking magic number, dimensions and length."""
+    """Read one IDX file (optionally gzipped), checking magic number, dimensions and length.
+
+    The header is read first, then at most the bytes it declares (+1, to notice extra data): a gzip bomb is
+    never unpacked whole, and a declared size over the limit is refused unread. Damaged gzip data is a DataError.
+    """
+    gz = path.suffix == ".gz"
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as exc:
+        with (gzip.open if gz else open)(path, "rb") as f:
+            dims = _idx_header(f, path)
+            expected = math.prod(dims)  # Python ints: numpy's product overflows (int32 on Windows) for damaged headers
+            held = None if gz else os.fstat(f.fileno()).st_size - 4 - 4 * len(dims)  # a gzip's: known once unpacked
+            if expected > MAX_IDX_BYTES and held in (None, expected):
+                raise DataError(f"{path}: the IDX header declares {_idx_shape(dims)} = {expected:,} bytes of data; "
+                                f"refused (limit {MAX_IDX_BYTES // 2**20} MB; MNIST's largest file holds 47 MB)")
+            raw = f.read(expected + 1) if held in (None, expected) else b""
+    except (OSError, EOFError, zlib.error) as exc:
         if isinstance(exc, PermissionError):
             raise DataError(f"{path}: permission denied") from exc
+        if isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+            raise DataError(f"{path}: damaged or truncated gzip data ({exc})") from exc
         raise DataError(f"{path}: cannot read ({exc})") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] not in (1, 3):
+    held = len(raw) if held is None else held
+    if held != expected:
+        raise DataError(f"{path}: IDX length mismatch: the header declares {_idx_shape(dims)} = {expected:,} bytes of data, "
+                        f"but the file holds {'more' if gz and held > expected else f'{held:,}'}")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(dims)
+
+
+def _idx_shape(dims: tuple[int, ...]) -> str:
+    return " × ".join(f"{d:,}" for d in dims)
+
+
+def _idx_header(f: BinaryIO, path: Path) -> tuple[int, ...]:
+    """The dimensions declared by the IDX header at the start of ``f``."""
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] != 0x08 or magic[3] not in (1, 3):
         raise DataError(f"{path}: bad IDX magic number (expected unsigned-byte data with 1 or 3 dimensions)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim = magic[3]
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
         raise DataError(f"{path}: truncated IDX header")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected = math.prod(dims)  # Python ints: numpy's product overflows (int32 on Windows) for damaged headers
-    if len(raw) - header != expected:
-        shape = " × ".join(f"{d:,}" for d in dims)
-        raise DataError(f"{path}: IDX length mismatch: the header declares {shape} = {expected:,} bytes of data, "
-                        f"but the file holds {len(raw) - header:,}")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return tuple(int.from_bytes(raw_dims[4 * i : 4 + 4 * i], "big") for i in range(ndim))
 
 
 def check_split(x: np.ndarray, y: np.ndarray, name: str, source: str, allow_empty: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -155,6 +155,7 @@ def export_model(model_path: str | os.PathLike[str], fmt: str, out: str | os.Pat
     try:
         x = np.asarray(x_check, np.float32) if x_check is not None else _check_digits(data_path, n_check)
         model, _ = load_keras_model(src)
+        x = x.reshape(len(x), *model.input_shape[1:])  # (N, 784) or (N, 28, 28, 1) for models that take those
         ref = np.asarray(model.predict(x, batch_size=256, verbose=0), np.float32)
         diff = float("nan")
         if fmt == "saved_model":
@@ -176,10 +177,28 @@ def export_model(model_path: str | os.PathLike[str], fmt: str, out: str | os.Pat
     except OSError as exc:
         remove_empty_dirs(created)
         raise ModelError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    except BaseException:
+    except BaseException as exc:  # the temp file or folder is gone already (atomic_path, _atomic_folder)
         remove_empty_dirs(created)
+        reason = _tf_write_error(exc)
+        if reason:
+            raise ModelError(f"cannot write {target}: {reason}") from exc
         raise
     return ExportResult(target, fmt, diff, len(x), tolerance, time.perf_counter() - t0)
+
+
+def _tf_write_error(exc: BaseException) -> str:
+    """Why TensorFlow failed, if ``exc`` is one of its op errors (a full disk during a SavedModel write); else ""."""
+    import sys
+
+    tf = sys.modules.get("tensorflow")  # loaded whenever a TensorFlow error can have been raised
+    if tf is None or not isinstance(exc, tf.errors.OpError):
+        return ""
+    text = str(getattr(exc, "message", "") or exc)
+    if "No space left" in text or "ENOSPC" in text:
+        return "no space left on the device"
+    if isinstance(exc, tf.errors.ResourceExhaustedError):
+        return f"out of space or memory ({text.splitlines()[0][:300] if text else 'resource exhausted'})"
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 def _refuse_if_inexact(diff: float, tolerance: float, fmt: str) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 
 from mnist_gui.errors import ConfigError, ModelError
 from mnist_gui.ml.data import Mnist, one_hot, rescale
-from mnist_gui.ml.config import check_seed
+from mnist_gui.ml.config import check_learning_rate, check_seed
 from mnist_gui.ml.progress import StopReason, TrainingReporter, progress_callback
 from mnist_gui.ml.training import batches, configure_threads
 
@@ -41,13 +41,13 @@ class FinetuneConfig:
     label_smoothing: float = 0.1
     seed: int = 0
 
-    def validate(self, n_tune: int) -> None:
+    def validate(self, n_tune: int, n_mnist: int | None = None) -> None:
+        """Checks the settings for ``n_tune`` own digits (and ``n_mnist`` MNIST training images, when known)."""
         if not isinstance(self.epochs, int) or not 1 <= self.epochs <= 100:
             raise ConfigError(f"fine-tuning epochs must be a whole number from 1 to 100 (got {self.epochs})")
         if not 0.0 < self.mine_fraction < 1.0:
             raise ConfigError(f"the share of own digits per batch must be between 0 and 1, exclusive (got {self.mine_fraction})")
-        if not (math.isfinite(self.learning_rate) and 0.0 < self.learning_rate <= 1.0):
-            raise ConfigError(f"learning rate must be in (0, 1] (got {self.learning_rate})")
+        check_learning_rate(self.learning_rate, 1.0)
         if not isinstance(self.batch_size, int) or not 2 <= self.batch_size <= 4096:
             raise ConfigError(f"batch size must be a whole number from 2 to 4096 (got {self.batch_size})")
         if not isinstance(self.mnist_per_epoch, int) or self.mnist_per_epoch < self.batch_size:
@@ -56,6 +56,10 @@ class FinetuneConfig:
         if n_tune < MIN_TUNE_DIGITS:
             raise ConfigError(f"fine-tuning needs at least {MIN_TUNE_DIGITS} of your digits to learn from "
                               f"(there are {n_tune}; a quarter of My digits is kept aside for measuring)")
+        per_batch = self.batch_layout(0)[1]
+        if n_mnist is not None and n_mnist < per_batch:  # each batch mixes in MNIST images, drawn without repeats
+            raise ConfigError(f"fine-tuning with batches of {self.batch_size} needs at least {per_batch} MNIST training images "
+                              f"(there are {n_mnist}); use a larger MNIST dataset")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,10 +120,15 @@ def mixed_epoch(mnist_x: np.ndarray, mnist_y: np.ndarray, mine_x: np.ndarray, mi
     return x, y
 
 
+def shaped(model: Any, x: np.ndarray) -> np.ndarray:
+    """Images ``(N, 28, 28)`` as the model's input wants them: ``(N, 784)`` or ``(N, 28, 28, 1)`` are accepted too."""
+    return x.reshape(len(x), *model.input_shape[1:])
+
+
 def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
     if len(x) == 0:
         return None
-    probs = model.predict(batches(rescale(x), batch_size=1024), verbose=0)
+    probs = model.predict(batches(shaped(model, rescale(x)), batch_size=1024), verbose=0)
     return float((probs.argmax(axis=1) == y).mean())
 
 
@@ -129,7 +138,7 @@ def run_finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, t
     """Fine-tune the model at ``base_model_path``; save the result to ``out_path`` (``.keras``), measured."""
     reporter = reporter or TrainingReporter()
     stop_event = stop_event or threading.Event()
-    cfg.validate(len(tune_x))
+    cfg.validate(len(tune_x), len(data.x_train))  # before any folder is made or the model loads
     from mnist_gui.ml.model_io import prepare_output_dir, remove_empty_dirs
 
     out = Path(out_path)
@@ -151,7 +160,8 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
     configure_threads()
     import keras
 
-    from mnist_gui.ml.model_io import load_keras_model, save_model, write_metadata
+    from mnist_gui.ml.inference import predictor_from_keras
+    from mnist_gui.ml.model_io import load_keras_model, save_model
 
     model, _ = load_keras_model(base_model_path)
     reporter.message(f"Fine-tuning {Path(base_model_path).name} on {len(tune_x)} of your digits mixed with MNIST "
@@ -190,7 +200,7 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
             break
         x, y = mixed_epoch(data.x_train, data.y_train, tune_x, tune_y, cfg, rng, distort)
         progress.epoch_base = epoch  # one fit per epoch (each with a fresh mix): the callback numbers them
-        h = model.fit(batches(x, one_hot(y), cfg.batch_size), epochs=1, shuffle=False, callbacks=[progress], verbose=0)
+        h = model.fit(batches(shaped(model, x), one_hot(y), cfg.batch_size), epochs=1, shuffle=False, callbacks=[progress], verbose=0)
         logs = {k: float(v[-1]) for k, v in h.history.items()}
         for k, values in history.items():
             values.append(logs.get(k, math.nan))
@@ -202,8 +212,8 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
         raise ModelError("fine-tuning was stopped before its first epoch ended; the active model is unchanged")
 
     mnist_after, mine_after = measure("After")
-    predictor = save_model(model, out)
     result = FinetuneResult(cfg, mine_before, mine_after, mnist_before, mnist_after, len(tune_x), len(held_x), out,
-                            seconds, StopReason.STOPPED_BY_USER if stopped else StopReason.COMPLETED, history, model, predictor)
-    write_metadata(out, result.meta(str(base_model_path)))
+                            seconds, StopReason.STOPPED_BY_USER if stopped else StopReason.COMPLETED, history, model,
+                            predictor_from_keras(model, name=out.name))
+    save_model(model, out, result.meta(str(base_model_path)))  # the model and its details, all or none
     return result

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from mnist_gui.errors import ModelError
-from mnist_gui.ml.cnn import NumpyCnnPredictor, weights_arch
+from mnist_gui.ml.cnn import DAMAGED, NumpyCnnPredictor, check_numeric, weights_arch
 from mnist_gui.ml.model import NUM_CLASSES
 from mnist_gui.paths import PRETRAINED, default_model_path, pretrained_model_path
 
@@ -38,13 +37,18 @@ class NumpyPredictor:
 
     arch = "mlp"
 
-    def __init__(self, kernels: list[np.ndarray], biases: list[np.ndarray], name: str = "") -> None:
+    def __init__(self, kernels: list[np.ndarray], biases: list[np.ndarray], name: str = "",
+                 layer_names: list[str] | None = None) -> None:
+        """``layer_names`` (the Keras layers the weights came from) name the layer in an error; else its index."""
         if not kernels or len(kernels) != len(biases):
             raise ModelError("weights: need matching kernels and biases for at least one layer")
         fan_in = INPUT_DIM
         for i, (k, b) in enumerate(zip(kernels, biases)):
+            where = f"layer {layer_names[i]}" if layer_names else f"weights: layer {i}"
+            check_numeric(where, k, b)
+            k, b = np.asarray(k), np.asarray(b)  # noqa: PLW2901 (shapes of whatever was given)
             if k.ndim != 2 or k.shape[0] != fan_in or b.shape != (k.shape[1],):
-                raise ModelError(f"weights: layer {i} has kernel {k.shape} and bias {b.shape}; expected ({fan_in}, n) and (n,)")
+                raise ModelError(f"{where} has kernel {k.shape} and bias {b.shape}; expected ({fan_in}, n) and (n,)")
             fan_in = k.shape[1]
         if fan_in != NUM_CLASSES:
             raise ModelError(f"weights: the model outputs {fan_in} classes; expected {NUM_CLASSES}")
@@ -98,31 +102,39 @@ class NumpyPredictor:
                     biases.append(z[f"bias_{i}"])
                     i += 1
                 meta = {k[5:]: str(z[k]) for k in z.files if k.startswith("meta_")}
+            predictor = cls(kernels, biases, name=p.name)
         except FileNotFoundError as exc:
             raise ModelError(f"{p}: no such weights file") from exc
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-            raise ModelError(f"{p}: not a valid weights file ({exc})") from exc
-        predictor = cls(kernels, biases, name=p.name)
+        except ModelError as exc:  # named after the file, so the caller can tell which one to derive again
+            raise ModelError(f"{p}: {exc}") from exc
+        except DAMAGED as exc:
+            raise ModelError(f"{p}: not a valid weights file ({type(exc).__name__}: {str(exc)[:200]})") from exc
         predictor.meta = meta
         return predictor
 
     @classmethod
     def from_keras(cls, model: object, name: str = "") -> NumpyPredictor:
-        """Copy the Dense weights of a Keras MLP (``model.layers``) into a predictor."""
-        kernels, biases = [], []
+        """Copy the Dense weights of a Keras MLP (``model.layers``) into a predictor (a missing bias is zeros)."""
+        kernels, biases, names = [], [], []
         for layer in model.layers:  # type: ignore[attr-defined]
             kind = type(layer).__name__
             if kind == "Dense":
-                k, b = layer.get_weights()
+                try:
+                    w = layer.get_weights()
+                    k = w[0]
+                    b = w[1] if len(w) > 1 else np.zeros(k.shape[-1], np.float32)  # Dense(use_bias=False)
+                except (ValueError, TypeError, IndexError, AttributeError) as exc:
+                    raise ModelError(f"layer {layer.name} ({kind}): its weights cannot be read ({exc})") from exc
                 act = getattr(layer.activation, "__name__", "")
                 kernels.append(k)
                 biases.append(b)
+                names.append(layer.name)
                 expected = "softmax" if layer is model.layers[-1] else "relu"  # type: ignore[attr-defined]
                 if act != expected:
                     raise ModelError(f"layer {layer.name}: activation {act!r}, expected {expected!r}")
             elif kind not in ("Flatten", "Dropout", "InputLayer"):
                 raise ModelError(f"layer {layer.name} ({kind}) is not part of an MNIST MLP this app can run")
-        return cls(kernels, biases, name=name)
+        return cls(kernels, biases, name=name, layer_names=names)
 
 
 Predictor = NumpyPredictor | NumpyCnnPredictor  # either answers .predict((N, 28, 28)) -> (N, 10)
@@ -142,9 +154,12 @@ def is_cnn(model: object) -> bool:
 
 def predictor_from_keras(model: object, name: str = "") -> Predictor:
     """The numpy predictor of a Keras MLP or CNN (raises :class:`ModelError` for anything else)."""
-    if is_cnn(model):
-        return NumpyCnnPredictor.from_keras(model, name=name)
-    return NumpyPredictor.from_keras(model, name=name)
+    try:
+        if is_cnn(model):
+            return NumpyCnnPredictor.from_keras(model, name=name)
+        return NumpyPredictor.from_keras(model, name=name)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:  # a layer set up in a way not foreseen
+        raise ModelError(f"{name or 'the model'}: not a model this app can run ({type(exc).__name__}: {exc})") from exc
 
 
 def load_predictor(model_path: str | os.PathLike[str]) -> Predictor:

@@ -2,8 +2,9 @@
 
 A model on disk is three files: ``NAME.keras`` (Keras 3 format), ``NAME.weights.npz`` (plain arrays for
 the TensorFlow-free predictor, with the ``.keras`` file's sha256 so a stale copy is detected) and
-``NAME.json`` (hyperparameters, history, test accuracy, date, versions). Every write is atomic.
-Loading always uses ``safe_mode=True``: Lambda layers and custom objects are refused, never run.
+``NAME.json`` (hyperparameters, history, test accuracy, date, versions). Every write is atomic (``save_model``'s
+all or nothing). Loading uses ``safe_mode=True``: Lambda layers and custom objects are refused, never run; archives
+are size-checked before anything unpacks them (decompression bombs).
 A model the app did not write gets its numpy weights derived in memory and cached under the user data
 folder (``cache/weights/<sha256>.weights.npz``), never written beside the user's file. Both architectures
 (the MLP and the CNN) use this layout; the ``.weights.npz`` says which it holds (``inference.load_weights``).
@@ -11,6 +12,7 @@ folder (``cache/weights/<sha256>.weights.npz``), never written beside the user's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -21,19 +23,24 @@ import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
-from mnist_gui.atomic import atomic_path, atomic_write_bytes
+from mnist_gui.atomic import atomic_path
 from mnist_gui.errors import DataError, ModelError
+from mnist_gui.ml.data import path_kind, zip_unpacked_sizes
 from mnist_gui.ml.inference import Predictor, load_weights, predictor_from_keras, weights_path_for
 
 log = logging.getLogger(__name__)
 
+MAX_KERAS_CONFIG_BYTES = 2**20  # the shipped models' config.json is ~10 KB: far more is a decompression bomb
+MAX_MODEL_UNPACKED_BYTES = 256 * 2**20  # the shipped .keras unpack to ~8 MB; also bounds a .weights.npz (~3 MB)
+MAX_METADATA_BYTES = 16 * 2**20  # a NAME.json holds a few KB (its history ~80 bytes an epoch)
+
 
 def metadata_path_for(model_path: str | os.PathLike[str]) -> Path:
-    p = Path(model_path)
-    return p.with_suffix(".json")
+    return Path(model_path).with_suffix(".json")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
@@ -75,22 +82,32 @@ def delete_model(model_path: str | os.PathLike[str]) -> list[Path]:
     return removed
 
 
-def save_model(model: Any, path: str | os.PathLike[str]) -> Predictor:
-    """Write ``model`` (MLP or CNN) as ``.keras`` plus its numpy weights sidecar, each atomically."""
+def save_model(model: Any, path: str | os.PathLike[str], meta: dict[str, Any] | None = None) -> Predictor:
+    """Write ``model`` (MLP or CNN) as ``.keras``, its numpy weights sidecar and (if given) ``meta`` as its ``.json``, all
+    or nothing: a failure (a full disk) before every file is written and synced leaves the previous ones as they were."""
     path = Path(path)
     if path.suffix != ".keras":
         raise ModelError(f"{path}: model files must end in .keras")
     predictor = predictor_from_keras(model, name=path.name)
-    target = path
+    targets, tmps = model_files(path)[: 3 if meta is not None else 2], []
     try:
-        with atomic_path(path) as tmp:
-            model.save(tmp)
-        target = weights_path_for(path)
-        predictor.save(target, keras_sha256=file_sha256(path))
-    except OSError as exc:
-        raise ModelError(f"cannot save {target}: {exc.strerror or exc}") from exc
-    except (ValueError, RuntimeError) as exc:  # Keras/h5py wrap some write failures (e.g. a full disk) in these
-        raise ModelError(f"cannot save {target}: {exc}") from exc
+        with contextlib.ExitStack() as stack:  # renames on exit in reverse order: the .keras last
+            for target in targets:  # ``target``: the file named if anything fails
+                tmps.append(stack.enter_context(atomic_path(target)))
+            target = path
+            model.save(tmps[0])
+            target = targets[1]
+            predictor.save(tmps[1], keras_sha256=file_sha256(tmps[0]))
+            if meta is not None:
+                target = targets[2]
+                _write_json(tmps[2], meta)
+            target = path
+            for tmp in tmps:  # all synced before the first rename
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+    except (OSError, ValueError, RuntimeError) as exc:  # Keras/h5py wrap some write failures (a full disk) in the last two
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or exc
+        raise ModelError(f"cannot save {target}: {reason}; nothing was saved (this model's earlier files are unchanged)") from exc
     return predictor
 
 
@@ -110,24 +127,39 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _write_json(path: Path, meta: dict[str, Any]) -> None:
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    full = {**meta, "saved_at": meta.get("saved_at", now), "versions": versions()}
+    path.write_bytes(json.dumps(full, indent=2).encode())
+
+
 def write_metadata(model_path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
-    full = dict(meta)
-    full.setdefault("saved_at", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-    full["versions"] = versions()
+    """Replace a model's ``.json`` alone, atomically (``save_model(..., meta)`` writes it with the model)."""
+    target = metadata_path_for(model_path)
     try:
-        atomic_write_bytes(metadata_path_for(model_path), json.dumps(full, indent=2).encode())
+        with atomic_path(target) as tmp:
+            _write_json(tmp, meta)
     except OSError as exc:
-        raise ModelError(f"cannot save {metadata_path_for(model_path)}: {exc.strerror or exc}") from exc
+        kept = f" ({Path(model_path).name} itself is saved; its details were not)" if Path(model_path).is_file() else ""
+        raise ModelError(f"cannot save {target}: {exc.strerror or exc}{kept}") from exc
 
 
 def read_metadata(model_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The JSON sidecar, or ``{}`` when absent or unreadable (it is informative only)."""
+    """The JSON sidecar, or ``{}`` when absent or unreadable: it is informative only, so damage is logged and ignored
+    (a ``test_accuracy`` that is not a fraction 0-1 too: it is shown formatted as a percentage)."""
     p = metadata_path_for(model_path)
     try:
+        if p.stat().st_size > MAX_METADATA_BYTES:
+            raise ValueError(f"{p.stat().st_size:,} bytes, more than a details file ever holds")
         data = json.loads(p.read_text())
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: JSON nested thousands deep
+        if not isinstance(exc, FileNotFoundError):
+            log.warning("ignoring the unreadable model details file %s: %s", p, str(exc)[:200] or type(exc).__name__)
         return {}
+    acc = data.get("test_accuracy") if isinstance(data, dict) else None
+    if acc is not None and (type(acc) not in (int, float) or not 0 <= acc <= 1):
+        log.warning("ignoring test_accuracy %.40r in %s: not a fraction 0-1", data.pop("test_accuracy"), p)
+    return data if isinstance(data, dict) else {}
 
 
 def copy_model(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
@@ -153,13 +185,12 @@ def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, Predictor]:
     p = check_model_file(path)
     if p.stat().st_size == 0:
         raise ModelError(f"{p}: the file is empty")
-    try:
-        with zipfile.ZipFile(p) as z:
-            names = set(z.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ModelError(f"{p}: not a Keras model (not a valid .keras archive, or truncated)") from exc
-    if "config.json" not in names:
+    sizes = _archive_sizes(p, f"{p}: not a Keras model (not a valid .keras archive, or truncated)")
+    if "config.json" not in sizes:
         raise ModelError(f"{p}: not a Keras model (the archive has no config.json)")
+    if sizes["config.json"] > MAX_KERAS_CONFIG_BYTES:  # checked before Keras unpacks anything
+        raise ModelError(f"{p}: refused: its config.json would unpack to {sizes['config.json'] / 2**20:,.0f} MB "
+                         f"(limit {MAX_KERAS_CONFIG_BYTES // 2**20} MB; a model's is a few KB)")
 
     import keras
 
@@ -179,10 +210,29 @@ def load_keras_model(path: str | os.PathLike[str]) -> tuple[Any, Predictor]:
     return model, predictor
 
 
+def _archive_sizes(p: Path, bad: str) -> dict[str, int]:
+    """What each member of the zip ``p`` unpacks to; a ModelError (``bad`` if it is no zip) if more than a model needs."""
+    try:
+        sizes = zip_unpacked_sizes(p)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ModelError(bad) from exc
+    if (total := sum(sizes.values())) > MAX_MODEL_UNPACKED_BYTES:
+        raise ModelError(f"{p}: refused: it would unpack to {total / 2**20:,.0f} MB "
+                         f"(limit {MAX_MODEL_UNPACKED_BYTES // 2**20} MB; the shipped models need about 8 MB)")
+    return sizes
+
+
+def _load_weights(wp: Path) -> Predictor:
+    """``load_weights``, size-checked first; any failure is a ModelError naming the file."""
+    _archive_sizes(wp, f"{wp}: not a valid weights file (not an npz archive, or truncated)")
+    try:
+        return load_weights(wp)
+    except (RecursionError, OverflowError, TypeError, KeyError, AttributeError, zlib.error) as exc:  # checks it missed
+        raise ModelError(f"{wp}: not a valid weights file ({type(exc).__name__}: {str(exc)[:200]})") from exc
+
+
 def check_model_file(path: str | os.PathLike[str]) -> Path:
     """``path`` as a Path if it is a regular ``.keras`` file; otherwise a ModelError saying what it is."""
-    from mnist_gui.ml.data import path_kind
-
     p = Path(path)
     try:
         kind = path_kind(p)
@@ -262,7 +312,7 @@ def _check_sidecar(p: Path, predictor: Predictor) -> None:
             _write_cache(predictor, sha)
         return
     try:
-        side = load_weights(wp)
+        side = _load_weights(wp)
         if type(side) is type(predictor) and all(a.shape == b.shape and (abs(a - b).max() < 1e-6) for a, b in zip(side.kernels + side.biases, predictor.kernels + predictor.biases)) \
                 and len(side.kernels) == len(predictor.kernels):
             return
@@ -288,7 +338,7 @@ def load_predictor_checked(path: str | os.PathLike[str]) -> Predictor:
     problem = f"{p}: no numpy weights derived from it yet"
     if wp.is_file():
         try:
-            predictor = load_weights(wp)
+            predictor = _load_weights(wp)
             want = predictor.meta.get("keras_sha256")
             if not want or want == sha:
                 return predictor
@@ -298,7 +348,7 @@ def load_predictor_checked(path: str | os.PathLike[str]) -> Predictor:
     cached = _cache_path(sha)
     if cached.is_file():
         try:
-            predictor = load_weights(cached)
+            predictor = _load_weights(cached)
             predictor.name = p.name
             return predictor
         except ModelError as exc:  # a damaged cache entry: derive again

@@ -9,6 +9,7 @@ Used by :mod:`mnist_gui.ml.my_digits`, which re-exports ``PenStroke`` and ``FORM
 from __future__ import annotations
 
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -43,10 +44,11 @@ class _State(NamedTuple):
 
 
 def _parse(path: Path) -> _State:
-    """Read and validate the whole file; any problem at all is a DataError (the damaged-file path)."""
+    """Read and validate the whole file; any problem at all is a DataError (the damaged-file path), so ``MyDigits.open``
+    moves the file aside: even one a check missed (a raw npz member ``x`` once raised KeyError here)."""
     try:
         return _parse_checked(path)
-    except (ValueError, TypeError, IndexError, OverflowError) as exc:  # a check missed: still a damaged file, not a crash
+    except (ValueError, TypeError, IndexError, KeyError, OverflowError, EOFError, zlib.error) as exc:  # a check missed
         raise DataError(f"{path}: damaged file ({exc})") from exc
 
 

@@ -81,7 +81,7 @@ class RunWriter:
         self.model_path = Path(model_path).absolute()
         inside = self.model_path.parent.parent == runs_dir().absolute()
         self.folder = self.model_path.parent if inside else new_run_dir("run").absolute()
-        self.name = _clean_name(name) if name else ""
+        self.name = clean_name(name) if name else ""
         self.created = _now()
 
     @property
@@ -126,7 +126,8 @@ def _write_record(folder: Path, rec: dict[str, Any]) -> None:
         raise ModelError(f"cannot save {folder / RECORD}: {exc.strerror or exc}") from exc
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
+    """A run's name with its whitespace collapsed; ModelError past ``MAX_NAME`` characters (checked before a run starts)."""
     name = " ".join(str(name).split())
     if len(name) > MAX_NAME:
         raise ModelError(f"a run name may have at most {MAX_NAME} characters (got {len(name)})")
@@ -252,7 +253,7 @@ def rename_run(run_id: str, name: str) -> RunRecord:
              "arch": rec.arch, "preset": rec.preset, "seed": rec.seed, "config": rec.config, "history": rec.history,
              "best_epoch": rec.best_epoch, "test_accuracy": rec.test_accuracy, "seconds": rec.seconds,
              "stop_reason": rec.stop_reason, "complete": rec.complete, "model": rec.model_path.name, "versions": rec.versions}
-    d["name"] = _clean_name(name)
+    d["name"] = clean_name(name)
     _write_record(rec.folder, d)
     return get_run(run_id)
 

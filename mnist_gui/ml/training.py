@@ -187,7 +187,7 @@ def _checkpoint_callback(cfg: TrainingConfig, reporter: TrainingReporter, ckpt_p
                          record: Any) -> Any:
     import keras
 
-    from mnist_gui.ml.model_io import save_model, write_metadata
+    from mnist_gui.ml.model_io import save_model
 
     class BestCheckpoint(keras.callbacks.Callback):
         """Saves the model when val_loss improves, atomically (temp file + rename), with a provisional ``.json``.
@@ -210,10 +210,9 @@ def _checkpoint_callback(cfg: TrainingConfig, reporter: TrainingReporter, ckpt_p
             if not math.isnan(val_loss) and val_loss < self.best:
                 reporter.message(f"Epoch {epoch + 1}: val_loss improved from {self.best:.5f} to {val_loss:.5f}, saving model to {ckpt_path}")
                 self.best, self.best_epoch = val_loss, epoch + 1
-                save_model(saved_model, ckpt_path)  # the bare model, without a training-only wrapper
                 meta = {"arch": cfg.arch, "config": cfg.to_dict(), "history": self.history, "best_epoch": self.best_epoch,
                         "best_val_loss": val_loss, "complete": False}
-                write_metadata(ckpt_path, meta)
+                save_model(saved_model, ckpt_path, meta)  # the bare model (no training-only wrapper), its files all or none
                 if record is not None:
                     record.write(meta)
                 reporter.checkpoint(epoch, val_loss, ckpt_path)
@@ -236,12 +235,15 @@ def run_training(cfg: TrainingConfig, data: Mnist, out_dir: str | Path | None = 
     cfg.validate(len(data.x_train))
     from mnist_gui.ml.model_io import prepare_output_dir, remove_empty_dirs
     from mnist_gui.ml.runs import RunWriter
+    from mnist_gui.ml.runs import clean_name as check_run_name  # the Runs list's rule for names
     from mnist_gui.paths import new_run_dir
 
+    if record and name:
+        check_run_name(name)  # a bad name is refused before any folder is made
     out = Path(out_dir) if out_dir is not None else new_run_dir("run")
     created = prepare_output_dir(out)  # an unwritable folder is found now, not after the first epoch
-    writer = RunWriter(out / "best.keras", name) if record else None
     try:
+        writer = RunWriter(out / "best.keras", name) if record else None
         return _train(cfg, data, out / "best.keras", reporter, stop_event, writer)
     except BaseException:  # the record is only written with a checkpoint, which a failed run keeps
         remove_empty_dirs(created)  # a run that kept nothing leaves no empty folder behind

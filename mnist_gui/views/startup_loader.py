@@ -27,6 +27,10 @@ from mnist_gui.views.threads import run_in_thread
 
 log = logging.getLogger(__name__)
 
+# What reading a damaged model file can raise beyond the project's errors (a check the readers missed: JSON nested
+# thousands deep, absurd sizes, a missing key). Each ends in "could not be restored", never in a stopped start-up.
+_DAMAGED_FILE_ERRORS = (UserError, OSError, ValueError, OverflowError, RecursionError, TypeError, KeyError)
+
 
 def predictor_arch(predictor: object) -> str:
     """``"cnn"`` or ``"mlp"``: an ``arch`` attribute if the predictor has one, else by its class."""
@@ -81,7 +85,7 @@ class StartupLoader(QObject):
         saved = self.settings.active_model()  # read before the default model replaces it in the store
         try:
             predictor = load_default_predictor()
-        except UserError as exc:
+        except _DAMAGED_FILE_ERRORS as exc:
             self.state.report_error("The pretrained model could not be loaded", str(exc))
         else:
             acc = read_metadata(default_model_path()).get("test_accuracy")
@@ -109,11 +113,11 @@ class StartupLoader(QObject):
                 check_model_file(path)
                 self._load_model(path, kind, restoring=True)
                 return
-        except (UserError, OSError, ValueError) as exc:  # a stale or damaged file must not stop the start-up
+        except _DAMAGED_FILE_ERRORS as exc:  # a stale or damaged file must not stop the start-up
             self.settings.clear_active_model()
             self.state.report_error("Your last model could not be restored", f"{exc}\n\nThe pretrained model is used instead.")
             return
-        acc = read_metadata(path).get("test_accuracy")
+        acc = read_metadata(path).get("test_accuracy")  # never raises: a damaged details file is ignored
         self.state.set_model(ActiveModel(predictor, kind, Path(path), acc))  # kind: checked by the settings layer
 
     def _load_my_digits(self) -> None:
@@ -192,14 +196,13 @@ class StartupLoader(QObject):
     def _pretrained_model(self, arch: str) -> ActiveModel | None:
         """A shipped model as an ``ActiveModel`` (numpy sidecar, no TensorFlow), or None if it is not shipped."""
         if arch not in self._pretrained:
-            from mnist_gui.errors import ModelError
             from mnist_gui.ml.inference import load_pretrained_predictor
             from mnist_gui.ml.model_io import read_metadata
             from mnist_gui.paths import pretrained_model_path
 
             try:
                 predictor = load_pretrained_predictor(arch)
-            except (ModelError, OSError, ValueError) as exc:
+            except _DAMAGED_FILE_ERRORS as exc:
                 # A build without the CNN is a smaller app, not an error for the user.
                 log.info("no shipped %s model to compare with: %s", arch, exc)
                 self._pretrained[arch] = None
