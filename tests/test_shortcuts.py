@@ -52,6 +52,21 @@ def test_view_menu_actions_show_their_tab(window):
         assert window.tabs.currentWidget() is tab, name
 
 
+def check_tool_keys(qtbot, window) -> int:
+    """E and P switch eraser and pen, ] and [ change the brush by one and back; returns the brush size."""
+    tab, canvas = window.draw_tab, window.draw_tab.canvas
+    press(qtbot, window, Qt.Key_E)
+    assert canvas.eraser and tab.eraser_btn.isChecked()
+    press(qtbot, window, Qt.Key_P)
+    assert not canvas.eraser and tab.pen_btn.isChecked()
+    size = tab.brush.value()
+    press(qtbot, window, Qt.Key_BracketRight)
+    assert tab.brush.value() == size + 1
+    press(qtbot, window, Qt.Key_BracketLeft)
+    assert tab.brush.value() == size
+    return size
+
+
 def test_draw_keys_work_after_drawing_with_the_mouse(qtbot, window):
     tab, canvas = window.draw_tab, window.draw_tab.canvas
     draw_polyline(canvas, SEVEN)
@@ -72,14 +87,7 @@ def test_draw_keys_work_after_drawing_with_the_mouse(qtbot, window):
     assert canvas.is_empty()
     press(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
     assert not canvas.is_empty()
-    press(qtbot, window, Qt.Key_E)
-    assert canvas.eraser and tab.eraser_btn.isChecked()
-    press(qtbot, window, Qt.Key_P)
-    assert not canvas.eraser and tab.pen_btn.isChecked()
-    size = tab.brush.value()
-    press(qtbot, window, Qt.Key_BracketRight)
-    assert tab.brush.value() == size + 1
-    press(qtbot, window, Qt.Key_BracketLeft)
+    size = check_tool_keys(qtbot, window)
     press(qtbot, window, Qt.Key_BracketLeft)
     assert tab.brush.value() == size - 1
     press(qtbot, window, Qt.Key_R)
@@ -183,15 +191,7 @@ def test_number_field_types_the_number_and_leaves_the_draw_keys_to_the_tab(qtbot
     draw_polyline(canvas, [(0.55, 0.5), (0.75, 0.5)])  # a cross-bar on the 7: a stroke to undo
     press(qtbot, window, Qt.Key_1)
     assert QApplication.focusWidget() is edit and edit.text() == "1"
-    press(qtbot, window, Qt.Key_E)
-    assert canvas.eraser and tab.eraser_btn.isChecked()
-    press(qtbot, window, Qt.Key_P)
-    assert not canvas.eraser and tab.pen_btn.isChecked()
-    size = tab.brush.value()
-    press(qtbot, window, Qt.Key_BracketRight)
-    assert tab.brush.value() == size + 1
-    press(qtbot, window, Qt.Key_BracketLeft)
-    assert tab.brush.value() == size
+    check_tool_keys(qtbot, window)
     why = tab.why.button.isChecked()
     press(qtbot, window, Qt.Key_W)
     assert tab.why.button.isChecked() != why
