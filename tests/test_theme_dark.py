@@ -160,3 +160,17 @@ def test_weights_timeline_sits_on_the_dark_background(qtbot, themed) -> None:
     for row, col in ((28.9, 100.0), (1.5, 10.5), (1.5, 40.5)):
         assert apart(pixel(row, col), bg) <= 3, (row, col, pixel(row, col))
     assert any(apart(pixel(10.5, c + 0.5), bg) >= 60 for c in range(28))  # and the weights show
+
+
+def test_a_unit_template_switches_to_the_dark_colours_with_the_theme(qtbot) -> None:
+    from mnist_gui.views.inside.common import DARK_BACKGROUND, diverging_lut
+    from mnist_gui.views.inside.unit_view import UnitView
+
+    v = UnitView(lambda *_: None)
+    qtbot.addWidget(v)
+    v.show_unit(1, "dense", 7, np.linspace(-1, 1, 784, dtype=np.float32).reshape(28, 28))
+    np.testing.assert_array_equal(v.template.image.lut, diverging_lut())  # light: white middle
+    v.set_dark(True)  # the unit shown is repainted with the dark map: zero is the panel's background
+    assert apart(v.template.image.lut[128, :3].astype(int), np.array(DARK_BACKGROUND)) <= 2
+    v.set_dark(False)
+    np.testing.assert_array_equal(v.template.image.lut, diverging_lut())

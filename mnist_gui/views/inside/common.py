@@ -29,10 +29,15 @@ def heat_lut() -> np.ndarray:
     return pg.colormap.get("inferno").getLookupTable(0.0, 1.0, 256)
 
 
-def diverging_lut() -> np.ndarray:
-    """Blue (negative) → white (0) → red (positive): the saliency and weight colours."""
-    cmap = pg.ColorMap([0.0, 0.5, 1.0], [(33, 102, 172), (247, 247, 247), (178, 24, 43)])
-    return cmap.getLookupTable(0.0, 1.0, 256)
+DARK_BACKGROUND = (30, 31, 34)  # #1e1f22, the Inside panels' background in the dark theme
+
+
+def diverging_lut(dark: bool = False) -> np.ndarray:
+    """Blue (negative) → white (0) → red (positive): the saliency and weight colours. In the dark theme the middle
+    is the panel's background: zero weights and gaps are the background, not a white block; blue and red still
+    tell the sign."""
+    middle = DARK_BACKGROUND if dark else (247, 247, 247)
+    return pg.ColorMap([0.0, 0.5, 1.0], [(33, 102, 172), middle, (178, 24, 43)]).getLookupTable(0.0, 1.0, 256)
 
 
 def grid_shape(n: int) -> tuple[int, int]:

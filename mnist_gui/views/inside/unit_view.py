@@ -66,15 +66,21 @@ class UnitView(Panel):
         self.unit: tuple[int, int] | None = None  # (layer, unit) shown
         self.top_indices: np.ndarray | None = None
         self._lut = diverging_lut()
+        self._shown: tuple[np.ndarray, float] | None = None  # the template picture and its colour limit
 
     def set_dark(self, dark: bool) -> None:
         bg = "#1e1f22" if dark else "#ffffff"
         self.template.setBackground(bg)
         self.tops.setBackground(bg)
+        self._lut = diverging_lut(dark)
+        if self._shown is not None:
+            img, lim = self._shown
+            self.template.set_image(img, self._lut, (-lim, lim))
 
     def clear(self, message: str = "Click a unit in the activations to look at it here.") -> None:
         self.unit = None
         self.top_indices = None
+        self._shown = None
         self.template.clear_image()
         self.tops.clear_image()
         self.title.setText(f"<b>{TITLE}</b>")
@@ -85,6 +91,7 @@ class UnitView(Panel):
         self.unit = (layer, unit)
         img = template_image(template)
         lim = float(np.abs(img).max()) or 1.0
+        self._shown = (img, lim)
         self.template.set_image(img, self._lut, (-lim, lim))
         self.title.setText(f"<b>{TITLE}</b> — {name} unit {unit}")
         self.tops.clear_image()

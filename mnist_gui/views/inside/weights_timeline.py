@@ -11,21 +11,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, tile
+from mnist_gui.views.inside.common import DARK_BACKGROUND, ImageView, Panel, diverging_lut, tile
 
 log = logging.getLogger(__name__)
-
-DARK_BACKGROUND = (30, 31, 34)  # #1e1f22, the Inside panels' background in the dark theme
-
-
-def weights_lut(dark: bool) -> np.ndarray:
-    """``diverging_lut`` (blue −, white 0, red +), in the dark theme with the panel's background as its middle:
-    zero weights and the gaps between the squares are then the background (as the saliency overlay puts its
-    colours on dark paper), not a white block, and the same blue and red still tell the sign."""
-    if not dark:
-        return diverging_lut()
-    return pg.ColorMap([0.0, 0.5, 1.0], [(33, 102, 172), DARK_BACKGROUND, (178, 24, 43)]).getLookupTable(0.0, 1.0, 256)
-
 
 def describe(pics: np.ndarray) -> tuple[str, str]:
     """(caption, tooltip) for ``explain.first_layer_pictures`` of shape ``(n, h, w)``: 28×28 pictures are the
@@ -64,11 +52,11 @@ class WeightsTimeline(Panel):
         self.body.addWidget(self.caption)
         self.snapshots: list[tuple[int, np.ndarray]] = []
         self._count = 0  # how many snapshots were shown last (the list is the Inside tab's, and grows)
-        self._lut = weights_lut(False)
+        self._lut = diverging_lut(False)
 
     def set_dark(self, dark: bool) -> None:
         self.view.setBackground(pg.mkColor(DARK_BACKGROUND) if dark else "#ffffff")
-        self._lut = weights_lut(dark)
+        self._lut = diverging_lut(dark)
         self._show(self.slider.value())
 
     def show_snapshots(self, snapshots: list[tuple[int, np.ndarray]]) -> None:
