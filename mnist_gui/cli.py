@@ -289,6 +289,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from mnist_gui.ml.data import load_mnist
 
     data = load_mnist(args.sub_data or args.data).limited(args.limit)
+    from mnist_gui.ml.model import model_input
     from mnist_gui.ml.model_io import load_keras_model
     from mnist_gui.ml.training import evaluate, prepare
 
@@ -298,7 +299,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
     p = prepare(data)
     try:
-        loss, acc = evaluate(model, p.x_test.reshape(len(p.x_test), *model.input_shape[1:]), p.y_test)
+        loss, acc = evaluate(model, model_input(model, p.x_test), p.y_test)
     except Exception as exc:  # a model that loaded but cannot run on this data
         raise UserError(f"{args.model}: evaluation failed: {exc}") from exc
     print(f"Test loss: {loss:.4f}")

@@ -144,6 +144,7 @@ def export_model(model_path: str | os.PathLike[str], fmt: str, out: str | os.Pat
     export that differs by more than ``tolerance``.
     """
     from mnist_gui.atomic import atomic_path
+    from mnist_gui.ml.model import model_input
     from mnist_gui.ml.model_io import check_model_file, load_keras_model, prepare_output_dir, remove_empty_dirs
 
     fmt = _checked_format(fmt)
@@ -155,7 +156,7 @@ def export_model(model_path: str | os.PathLike[str], fmt: str, out: str | os.Pat
     try:
         x = np.asarray(x_check, np.float32) if x_check is not None else _check_digits(data_path, n_check)
         model, _ = load_keras_model(src)
-        x = x.reshape(len(x), *model.input_shape[1:])  # (N, 784) or (N, 28, 28, 1) for models that take those
+        x = model_input(model, x)
         ref = np.asarray(model.predict(x, batch_size=256, verbose=0), np.float32)
         diff = float("nan")
         if fmt == "saved_model":

@@ -21,6 +21,7 @@ import numpy as np
 
 from mnist_gui.errors import ConfigError, ModelError
 from mnist_gui.ml.data import Mnist, one_hot, rescale
+from mnist_gui.ml.model import model_input
 from mnist_gui.ml.config import check_learning_rate, check_seed
 from mnist_gui.ml.progress import StopReason, TrainingReporter, progress_callback
 from mnist_gui.ml.training import batches, configure_threads
@@ -120,15 +121,10 @@ def mixed_epoch(mnist_x: np.ndarray, mnist_y: np.ndarray, mine_x: np.ndarray, mi
     return x, y
 
 
-def shaped(model: Any, x: np.ndarray) -> np.ndarray:
-    """Images ``(N, 28, 28)`` as the model's input wants them: ``(N, 784)`` or ``(N, 28, 28, 1)`` are accepted too."""
-    return x.reshape(len(x), *model.input_shape[1:])
-
-
 def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float | None:
     if len(x) == 0:
         return None
-    probs = model.predict(batches(shaped(model, rescale(x)), batch_size=1024), verbose=0)
+    probs = model.predict(batches(model_input(model, rescale(x)), batch_size=1024), verbose=0)
     return float((probs.argmax(axis=1) == y).mean())
 
 
@@ -200,7 +196,7 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
             break
         x, y = mixed_epoch(data.x_train, data.y_train, tune_x, tune_y, cfg, rng, distort)
         progress.epoch_base = epoch  # one fit per epoch (each with a fresh mix): the callback numbers them
-        h = model.fit(batches(shaped(model, x), one_hot(y), cfg.batch_size), epochs=1, shuffle=False, callbacks=[progress], verbose=0)
+        h = model.fit(batches(model_input(model, x), one_hot(y), cfg.batch_size), epochs=1, shuffle=False, callbacks=[progress], verbose=0)
         logs = {k: float(v[-1]) for k, v in h.history.items()}
         for k, values in history.items():
             values.append(logs.get(k, math.nan))

@@ -150,3 +150,8 @@ def make_optimizer(name: str, learning_rate: Any) -> Any:
     if name == "sgd":
         return keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)
     raise ConfigError(f"unknown optimizer {name!r}")
+
+
+def model_input(model: Any, x: Any) -> Any:
+    """Images ``(N, 28, 28)`` as ``model``'s input wants them: ``(N, 784)`` or ``(N, 28, 28, 1)`` models are accepted too."""
+    return x.reshape(len(x), *model.input_shape[1:])
