@@ -29,7 +29,8 @@ SIDE = 28
 FORMAT_VERSION = "1"
 # What a damaged weights file can raise while it is read (bad JSON, "size": Infinity, deep nesting, text arrays):
 # each becomes a ModelError naming the file, so callers treat it as stale and derive the weights again.
-DAMAGED = (OSError, ValueError, TypeError, KeyError, OverflowError, RecursionError, zipfile.BadZipFile, EOFError, zlib.error)
+DAMAGED = (OSError, ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError, zipfile.BadZipFile,
+           EOFError, zlib.error)
 BATCH_CHUNK = 256  # images per forward chunk: bounds the im2col buffers (~30 MB) on big batches
 # OpenBLAS runs a product of M·N·K multiply-adds on floor(MNK / 2**18) threads. For one drawn digit conv2 is
 # 1.8 M, so it would wake a second thread, which on a busy 2-core machine waits for a time slice: p95 36 ms

@@ -21,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 
 from mnist_gui.errors import UserError
+from mnist_gui.ml.cnn import DAMAGED
 from mnist_gui.views.settings import AppSettings
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.threads import run_in_thread
@@ -28,8 +29,9 @@ from mnist_gui.views.threads import run_in_thread
 log = logging.getLogger(__name__)
 
 # What reading a damaged model file can raise beyond the project's errors (a check the readers missed: JSON nested
-# thousands deep, absurd sizes, a missing key). Each ends in "could not be restored", never in a stopped start-up.
-_DAMAGED_FILE_ERRORS = (UserError, OSError, ValueError, OverflowError, RecursionError, TypeError, KeyError)
+# thousands deep, absurd sizes, a missing key): the weights readers' own list. Each ends in "could not be restored",
+# never in a stopped start-up.
+_DAMAGED_FILE_ERRORS = (UserError, *DAMAGED)
 
 
 def predictor_arch(predictor: object) -> str:
