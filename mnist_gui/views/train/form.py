@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPlainTextEdit, QSpinBox,
@@ -108,10 +108,13 @@ class TrainForm(QWidget):
 
         self.summary_box = QGroupBox("Model summary")
         sv = QVBoxLayout(self.summary_box)
-        self.summary = QPlainTextEdit(readOnly=True)
+        self.summary = _SummaryText(readOnly=True)
         self.summary.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
         self.summary.setLineWrapMode(QPlainTextEdit.NoWrap)
-        self.summary.setMinimumHeight(170)
+        self.summary.setToolTip("Each layer's output for one image and its number of learned weights (parameters)")
+        # Tall enough for the MLP's whole table (its first 8 lines), short enough that fine-tuning shows below it.
+        self.summary.setMinimumHeight(8 * self.summary.fontMetrics().lineSpacing()
+                                      + 2 * round(self.summary.document().documentMargin()) + 2 * self.summary.frameWidth())
         sv.addWidget(self.summary)
 
         self.preset.currentTextChanged.connect(self.apply_preset)
@@ -255,14 +258,41 @@ class TrainForm(QWidget):
             w.setEnabled(not busy)
 
 
+class _SummaryText(QPlainTextEdit):
+    """The summary box asks for no more than its minimum height (the form column scrolls, so the height it asks
+    for is the height it gets); taller windows still stretch it."""
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.minimumHeight())
+
+
 def describe(cfg: TrainingConfig) -> str:
-    """The summary text: layers and parameters of the network ``cfg`` builds, then loss, optimizer and metric."""
-    lines = [summarize_config(cfg).text(), "", "Loss: categorical cross-entropy"]
-    if cfg.label_smoothing:
-        lines.append(f"  label smoothing {cfg.label_smoothing:g}")
-    lines += [f"Optimizer: {_optimizer(cfg)}, lr {_learning_rate(cfg):g}", f"  schedule: {cfg.lr_schedule}",
+    """The summary text: layers and parameters of the network ``cfg`` builds, then loss, optimizer and metric.
+
+    Narrower than Keras's table so every column fits the form column at 1366×768: shapes per image ("24×24×32",
+    not "(None, 24, 24, 32)"), and the MLP's whole table, total included, is the first 8 lines."""
+    summary = summarize_config(cfg)
+    rows = [(f"{r.name} ({TYPE_SHORT.get(r.kind, r.kind)})", _shape(r.output_shape), f"{r.params:,}") for r in summary.rows]
+    name_w = max(len(n) for n, _, _ in [("Layer (type)", "", ""), *rows]) + 2
+    shape_w = max(len(s) for _, s, _ in [("", "Output shape", ""), *rows]) + 2
+    param_w = max(len(p) for _, _, p in [("", "", "Param #"), *rows])
+    lines = [f"{'Layer (type)':<{name_w}}{'Output shape':<{shape_w}}{'Param #':>{param_w}}"]
+    lines += [f"{n:<{name_w}}{s:<{shape_w}}{p:>{param_w}}" for n, s, p in rows]
+    lines += [f"Total params: {summary.total_params:,}", ""]
+    smoothing = f", label smoothing {cfg.label_smoothing:g}" if cfg.label_smoothing else ""
+    schedule = "cosine decay" if cfg.lr_schedule == "cosine" else cfg.lr_schedule
+    lines += [f"Loss: cross-entropy{smoothing}", f"Optimizer: {_optimizer(cfg)}, lr {_learning_rate(cfg):g} ({schedule})",
               "Metric: accuracy"]
     return "\n".join(lines)
+
+
+TYPE_SHORT = {"BatchNormalization": "BatchNorm"}  # the summary's layer types that would widen its table
+
+
+def _shape(keras_shape: str) -> str:
+    """``(None, 24, 24, 32)`` → ``24×24×32``: the output of one image (the batch size, None, left out)."""
+    dims = [d.strip() for d in keras_shape.strip("()").split(",")]
+    return "×".join(d for d in dims if d and d != "None")
 
 
 def _optimizer(cfg: TrainingConfig) -> str:
