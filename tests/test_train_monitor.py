@@ -120,3 +120,48 @@ def test_overlaid_runs_are_named_in_the_key_under_the_plots(qtbot):
     assert "train (epoch)" not in text  # no live run: no key to its curves
     monitor.set_overlays([])
     assert plots.legend.text() == "" and all(h.isVisible() for h in plots.hints.values())
+
+
+def test_a_progress_update_repaints_the_progress_line_alone(qtbot):
+    """Twice a second while training: new texts re-lay out nothing and repaint no widget beneath them; a text
+    that does not fit widens its label instead of being cut."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    monitor = TrainingMonitor()
+    QVBoxLayout(window).addWidget(monitor)
+    window.resize(1000, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    monitor.start("Training", epochs=3, samples_per_epoch=48000)
+    monitor.timer.stop()  # the plots are not what this test watches
+    monitor._t_start -= 60  # a job a minute old: speeds and times of a real run, not of a test's microseconds
+    monitor.on_batch(0, 1, 375, {"loss": 1.0, "accuracy": 0.5})
+    for _ in range(3):  # what starting and the first update changed is laid out and painted before the watch
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+
+    seen: list[str] = []
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Paint) and obj in (window, monitor):
+                seen.append(f"{type(obj).__name__} {event.type().name}")
+            return False
+
+    watch = Watch()
+    window.installEventFilter(watch)
+    monitor.installEventFilter(watch)
+    for step in range(17, 375, 17):
+        monitor.on_batch(0, step, 375, {"loss": 0.5, "accuracy": 0.9})
+        qtbot.wait(1)
+    window.removeEventFilter(watch)
+    monitor.removeEventFilter(watch)
+    assert seen == [], seen  # nothing beneath the progress line was laid out or painted again
+    assert monitor.step_label.text() == "Step 374/375"
+
+    monitor.finish("stopped")  # a longer text than any during the job: the label widens to show it whole
+    assert monitor.step_label.text() == "Stopped at step 374/375"
+    assert monitor.step_label.width() >= monitor.step_label.sizeHint().width()

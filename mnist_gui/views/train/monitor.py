@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
@@ -19,6 +19,25 @@ log = logging.getLogger(__name__)
 # During a job one plot redraws per tick, in turn: each every 2 s. A redraw took 25-40 ms of the GUI thread
 # while TensorFlow loaded both cores (the longest event-loop blocks of a run), and its CPU is taken from TF.
 PLOT_INTERVAL_MS = 1000
+
+
+def steady(widget: QWidget, sample: str = "") -> None:
+    """Updates of ``widget`` (twice a second while training) repaint it alone: its own background, so the
+    widgets beneath are not repainted too, and for a label a fixed size (wide enough for ``sample``; ``set_text``
+    widens it when a text needs more), so a new text does not re-lay out the whole window."""
+    widget.setAutoFillBackground(True)
+    if isinstance(widget, QLabel):
+        text = widget.text()
+        widget.setText(sample or text)  # measured as the label lays it out (QLabel adds a margin to the text)
+        widget.setFixedSize(max(widget.sizeHint().width(), QLabel(text).sizeHint().width()), widget.sizeHint().height())
+        widget.setText(text)
+
+
+def set_text(label: QLabel, text: str) -> None:
+    """``label.setText(text)`` for a ``steady`` label: widened (one re-layout) only if the text does not fit."""
+    label.setText(text)
+    if label.sizeHint().width() > label.width():
+        label.setFixedWidth(label.sizeHint().width())
 
 
 def fmt_duration(seconds: float) -> str:
@@ -74,8 +93,12 @@ class TrainingMonitor(QWidget):
         # Wrapped: a long outcome ("Stopped: … the active model stays") must not widen the window past the screen.
         self.result_label.setWordWrap(True)
         prog.addWidget(self.progress, 0, 0, 1, 4)
-        for i, w in enumerate((self.epoch_label, self.step_label, self.time_label, self.speed_label)):
-            prog.addWidget(w, 1, i)
+        samples = ("Epoch 10/10", "Step 375/375", "Elapsed 00:00 · ETA 00:00", "000,000 samples/s")
+        for i, (w, sample) in enumerate(zip((self.epoch_label, self.step_label, self.time_label, self.speed_label), samples)):
+            steady(w, sample)
+            prog.addWidget(w, 1, i, Qt.AlignLeft)
+            prog.setColumnStretch(i, 1)  # the bar and the result line keep the full width; the labels sit in quarters
+        steady(self.progress)
         # A stopped run's model is not made active on its own (unless it beats the active one): the user may.
         self.use_result_btn = QPushButton("Use this model", toolTip="Make the stopped run's best checkpoint the active model")
         self.use_result_btn.hide()
@@ -186,10 +209,10 @@ class TrainingMonitor(QWidget):
         self.progress.setRange(0, epochs * 1000)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
-        self.epoch_label.setText(f"Epoch 1/{epochs}")
-        self.step_label.setText("Step –")
-        self.time_label.setText("Elapsed 0:00 · ETA –")
-        self.speed_label.setText("– samples/s")
+        set_text(self.epoch_label, f"Epoch 1/{epochs}")
+        set_text(self.step_label, "Step –")
+        set_text(self.time_label, "Elapsed 0:00 · ETA –")
+        set_text(self.speed_label, "– samples/s")
         self._t_start = time.perf_counter()
         self.timer.start()
 
@@ -207,11 +230,11 @@ class TrainingMonitor(QWidget):
         elapsed = time.perf_counter() - self._t_start
         done_frac = x / self._epochs
         eta = elapsed * (1 - done_frac) / done_frac if done_frac > 0 else 0
-        self.epoch_label.setText(f"Epoch {epoch + 1}/{self._epochs}")
-        self.step_label.setText(f"Step {step}/{steps}")
-        self.time_label.setText(f"Elapsed {fmt_duration(elapsed)} · ETA {fmt_duration(eta)}")
+        set_text(self.epoch_label, f"Epoch {epoch + 1}/{self._epochs}")
+        set_text(self.step_label, f"Step {step}/{steps}")
+        set_text(self.time_label, f"Elapsed {fmt_duration(elapsed)} · ETA {fmt_duration(eta)}")
         if elapsed > 0:
-            self.speed_label.setText(f"{x * self._n_fit / elapsed:,.0f} samples/s")
+            set_text(self.speed_label, f"{x * self._n_fit / elapsed:,.0f} samples/s")
 
     def on_epoch(self, epoch: int, logs: dict, seconds: float) -> None:
         for k, v in logs.items():
@@ -228,13 +251,13 @@ class TrainingMonitor(QWidget):
         if outcome == "done":
             self.progress.setValue(self.progress.maximum())
             self.progress.setFormat("Done — %p%")
-            self.epoch_label.setText(f"Epoch {self._epochs}/{self._epochs}")
-            self.step_label.setText(f"Step {steps}/{steps}" if steps else "Step –")
+            set_text(self.epoch_label, f"Epoch {self._epochs}/{self._epochs}")
+            set_text(self.step_label, f"Step {steps}/{steps}" if steps else "Step –")
         else:
             self.progress.setFormat(f"{outcome.capitalize()} at %p%")
-            self.epoch_label.setText(f"Epoch {epoch + 1}/{self._epochs}")
-            self.step_label.setText(f"{outcome.capitalize()} at step {step}/{steps}" if steps else outcome.capitalize())
-        self.time_label.setText(f"Elapsed {elapsed} · {outcome}")
+            set_text(self.epoch_label, f"Epoch {epoch + 1}/{self._epochs}")
+            set_text(self.step_label, f"{outcome.capitalize()} at step {step}/{steps}" if steps else outcome.capitalize())
+        set_text(self.time_label, f"Elapsed {elapsed} · {outcome}")
 
     def stop_timer(self) -> None:
         self.timer.stop()
