@@ -136,6 +136,7 @@ def _vector_input_model(path):
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(16, activation="relu"),
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(loss="categorical_crossentropy")
+    model.optimizer.build(model.trainable_variables)  # saved with its optimizer state, as a trained model is
     save_model(model, path)
     return path
 
