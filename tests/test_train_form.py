@@ -19,6 +19,9 @@ def tab(qtbot):
 
 
 def _visible(tab, widget) -> bool:
+    """Its form row is shown (a field may share a row with others: "Conv 1" holds filters and kernel)."""
+    while widget.parentWidget() is not tab.form.form_box:
+        widget = widget.parentWidget()
     return tab.form.form_layout.isRowVisible(widget)
 
 
@@ -34,6 +37,31 @@ def test_fields_switch_with_the_architecture(tab):
     assert all(_visible(tab, w) for w in (tab.optimizer, tab.lr, tab.epochs, tab.batch_size, tab.augment))
     form.arch.setCurrentIndex(form.arch.findData("mlp"))
     assert all(_visible(tab, w) for w in form.mlp_fields) and tab.preset.currentText() in ("notebook", "default")
+
+
+def test_each_cnn_layer_is_one_labelled_row_in_focus_order(tab):
+    from PySide6.QtWidgets import QLabel
+
+    form = tab.form
+    tab.apply_preset("cnn")
+    layout = form.form_layout
+    assert [layout.labelForField(row).text() for row in form.cnn_rows] == ["Conv 1", "Conv 2", "Dense"]
+    fields = (form.conv1_filters, form.conv1_kernel, form.conv2_filters, form.conv2_kernel, form.dense_units,
+              form.cnn_dropout)
+    words = [label.text() for row in form.cnn_rows for label in row.findChildren(QLabel)]
+    assert words == ["filters,", "kernel", "filters,", "kernel", "units,", "dropout"]
+    for field in fields:  # each says what it is, and its small label tells the same
+        assert field.toolTip() and field.parentWidget() in form.cnn_rows
+        assert any(lab.buddy() is field and lab.toolTip() == field.toolTip() for lab in field.parentWidget().findChildren(QLabel))
+    # The fields after the small labels line up from row to row.
+    assert len({field.mapTo(form.form_box, field.rect().topLeft()).x() for field in fields[1::2]}) == 1
+    # Tab goes through them top to bottom, left to right.
+    order, w = [], form.arch
+    for _ in range(200):
+        w = w.nextInFocusChain()
+        if w in (*fields, form.batch_norm, form.optimizer) and w not in order:
+            order.append(w)
+    assert order == [*fields, form.batch_norm, form.optimizer]
 
 
 @pytest.mark.parametrize("name", ["notebook", "default", "cnn"])
@@ -89,14 +117,9 @@ def test_the_error_row_takes_room_only_with_an_error(tab):
 
 def test_the_model_summary_is_in_view_at_1366x768(qtbot):
     """Under the hyperparameters, above the fine-tune panel: its table shows without scrolling the form column."""
-    from tests.gui_helpers import open_window
+    from tests.test_train_left_column import train_tab_at_1366x768
 
-    w = open_window(qtbot, 1366, 768)
-    tab = w.train_tab
-    tab.jobs.need_tensorflow = lambda: False  # layout only: no TensorFlow import
-    w.tabs.setCurrentWidget(tab)
-    tab.apply_preset("default")
-    qtbot.waitUntil(tab.summary.isVisible)
+    w, tab = train_tab_at_1366x768(qtbot, "default")
     viewport = tab.left_scroll.viewport()
     assert tab.left_scroll.verticalScrollBar().value() == 0
     box = tab.summary.rect().translated(tab.summary.mapTo(viewport, tab.summary.rect().topLeft()))

@@ -12,6 +12,19 @@ from mnist_gui.ml.training import TrainingConfig
 from mnist_gui.views.train.form import describe
 
 
+def train_tab_at_1366x768(qtbot, preset: str):
+    """(window, Train tab) in a 1366×768 window, ``preset`` applied, the form column laid out (no TensorFlow)."""
+    from tests.gui_helpers import open_window
+
+    w = open_window(qtbot, 1366, 768)
+    tab = w.train_tab
+    tab.jobs.need_tensorflow = lambda: False  # layout only: no TensorFlow import
+    w.tabs.setCurrentWidget(tab)
+    tab.apply_preset(preset)
+    qtbot.waitUntil(tab.summary.isVisible)
+    return w, tab
+
+
 def _in_viewport(tab, widget):
     viewport = tab.left_scroll.viewport()
     return widget.rect().translated(widget.mapTo(viewport, widget.rect().topLeft())), viewport.rect()
@@ -39,14 +52,7 @@ def test_the_mlp_table_is_its_first_8_lines_and_batch_norm_stays_narrow():
 
 
 def test_the_summary_fits_and_fine_tuning_shows_at_1366x768(qtbot):
-    from tests.gui_helpers import open_window
-
-    w = open_window(qtbot, 1366, 768)
-    tab = w.train_tab
-    tab.jobs.need_tensorflow = lambda: False  # layout only: no TensorFlow import
-    w.tabs.setCurrentWidget(tab)
-    tab.apply_preset("default")
-    qtbot.waitUntil(tab.summary.isVisible)
+    w, tab = train_tab_at_1366x768(qtbot, "default")
     assert tab.left_scroll.verticalScrollBar().value() == 0
     # The whole MLP table, total included, without scrolling the summary box.
     assert tab.summary.verticalScrollBar().value() == 0
@@ -62,6 +68,31 @@ def test_the_summary_fits_and_fine_tuning_shows_at_1366x768(qtbot):
     assert counts.bottom() <= viewport.bottom(), (counts, viewport)
     for preset in ("default", "cnn"):  # every column of the table, without scrolling sideways
         tab.apply_preset(preset)
-        qtbot.wait(50)
-        assert tab.summary.horizontalScrollBar().maximum() == 0, preset
+        bar = tab.summary.horizontalScrollBar()
+        qtbot.waitUntil(lambda b=bar: b.maximum() == 0 and tab.summary.toPlainText().startswith("Layer"))  # fails on timeout
+    w.close()
+
+
+def test_fine_tuning_shows_with_the_cnn_form_at_1366x768(qtbot):
+    """The CNN's fields take one row per layer, so its form is barely taller than the MLP's: the fine-tune group's
+    title is still in view, and the rows follow the architecture when it is switched."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionGroupBox
+
+    w, tab = train_tab_at_1366x768(qtbot, "cnn")
+    form = tab.form
+    qtbot.waitUntil(form.conv1_filters.isVisible)
+    assert tab.left_scroll.verticalScrollBar().value() == 0
+    box, viewport = _in_viewport(tab, tab.finetune)
+    opt = QStyleOptionGroupBox()
+    tab.finetune.initStyleOption(opt)
+    title = tab.finetune.style().subControlRect(QStyle.CC_GroupBox, opt, QStyle.SC_GroupBoxLabel, tab.finetune)
+    title.translate(box.topLeft())
+    assert title.height() > 0 and viewport.contains(title), (title, viewport)
+    conv = (form.conv1_filters, form.conv1_kernel, form.conv2_filters, form.conv2_kernel, form.dense_units,
+            form.cnn_dropout, form.batch_norm)
+    for arch, shown, hidden in (("mlp", (form.hidden, form.dropout), conv), ("cnn", conv, (form.hidden, form.dropout))):
+        form.arch.setCurrentIndex(form.arch.findData(arch))  # the rows are shown and hidden at once
+        assert all(f.isVisible() for f in shown) and not any(f.isVisible() for f in hidden), arch
+        labels = [form.form_layout.labelForField(row) for row in form.cnn_rows]
+        assert all(label.isVisible() == (arch == "cnn") for label in labels), arch
     w.close()

@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QPlainTextEdit, QSpinBox,
-    QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+    QSpinBox, QVBoxLayout, QWidget,
 )
 
 from mnist_gui.errors import ConfigError
@@ -66,10 +66,15 @@ class TrainForm(QWidget):
         self.conv1_kernel = QComboBox()
         self.conv2_filters = QSpinBox(minimum=1, maximum=1024)
         self.conv2_kernel = QComboBox()
-        for box in (self.conv1_kernel, self.conv2_kernel):
-            box.addItems(["3", "5"])
+        for i, (filters, kernel) in enumerate(((self.conv1_filters, self.conv1_kernel),
+                                               (self.conv2_filters, self.conv2_kernel)), 1):
+            filters.setToolTip(f"Convolution {i}: how many filters it learns (each makes one feature map)")
+            kernel.addItems(["3", "5"])
+            kernel.setToolTip(f"Convolution {i}: the size of each filter in pixels (3 = 3×3, 5 = 5×5)")
         self.dense_units = QSpinBox(minimum=1, maximum=1024)
+        self.dense_units.setToolTip("Units of the Dense layer after the convolutions")
         self.cnn_dropout = QDoubleSpinBox(minimum=0.0, maximum=0.9, singleStep=0.05, decimals=2)
+        self.cnn_dropout.setToolTip("Fraction of the Dense layer's units switched off at random in each training step")
         self.batch_norm = QCheckBox("after each convolution")
         # --- compile and training settings (both architectures)
         self.optimizer = QComboBox()
@@ -90,10 +95,14 @@ class TrainForm(QWidget):
         self.mlp_fields: tuple[QWidget, ...] = (self.hidden, self.dropout)
         self.cnn_fields: tuple[QWidget, ...] = (self.conv1_filters, self.conv1_kernel, self.conv2_filters, self.conv2_kernel,
                                                 self.dense_units, self.cnn_dropout, self.batch_norm)
+        # The CNN's layers one row each, "[32] filters, [5] kernel", so fine-tuning stays in view at 1366×768.
+        self.cnn_rows: tuple[QWidget, ...] = _aligned_rows(
+            ((self.conv1_filters, "filters,"), (self.conv1_kernel, "kernel")),
+            ((self.conv2_filters, "filters,"), (self.conv2_kernel, "kernel")),
+            ((self.dense_units, "units,"), (self.cnn_dropout, "dropout")))
         rows = (("Preset", self.preset), ("Architecture", self.arch), ("Hidden units", self.hidden), ("Dropout", self.dropout),
-                ("Conv 1 filters", self.conv1_filters), ("Conv 1 kernel", self.conv1_kernel),
-                ("Conv 2 filters", self.conv2_filters), ("Conv 2 kernel", self.conv2_kernel),
-                ("Dense units", self.dense_units), ("Dropout", self.cnn_dropout), ("Batch norm", self.batch_norm),
+                ("Conv 1", self.cnn_rows[0]), ("Conv 2", self.cnn_rows[1]), ("Dense", self.cnn_rows[2]),
+                ("Batch norm", self.batch_norm),
                 ("Optimizer", self.optimizer), ("Learning rate", self.lr), ("LR schedule", self.schedule),
                 ("Label smoothing", self.smoothing), ("Batch size", self.batch_size), ("Epochs", self.epochs),
                 ("Validation split", self.val_split), ("Seed", self.seed), ("Augmentation", self.augment),
@@ -142,7 +151,7 @@ class TrainForm(QWidget):
         cnn = self.arch_name() == "cnn"
         for w in self.mlp_fields:
             self.form_layout.setRowVisible(w, not cnn)
-        for w in self.cnn_fields:
+        for w in (*self.cnn_rows, self.batch_norm):
             self.form_layout.setRowVisible(w, cnn)
 
     def _arch_changed(self) -> None:
@@ -256,6 +265,32 @@ class TrainForm(QWidget):
         for w in (self.preset, self.arch, *self.mlp_fields, *self.cnn_fields, self.optimizer, self.lr, self.schedule,
                   self.smoothing, self.batch_size, self.epochs, self.val_split, self.seed, self.augment, self.limit):
             w.setEnabled(not busy)
+
+
+def _aligned_rows(*rows: tuple[tuple[QWidget, str], ...]) -> tuple[QWidget, ...]:
+    """One form field per row holding several fields, each followed by a small label ("[32] filters, [5] kernel");
+    the labels of a column are equally wide so the fields after them line up from row to row."""
+    out = []
+    labels: list[list[QLabel]] = []
+    for parts in rows:
+        row = QWidget()
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for col, (field, text) in enumerate(parts):
+            label = QLabel(text)
+            label.setToolTip(field.toolTip())
+            label.setBuddy(field)
+            lay.addWidget(field)
+            lay.addWidget(label)
+            labels.extend([] for _ in range(col + 1 - len(labels)))
+            labels[col].append(label)
+        lay.addStretch(1)
+        out.append(row)
+    for column in labels:
+        width = max(label.sizeHint().width() for label in column)
+        for label in column:
+            label.setMinimumWidth(width)
+    return tuple(out)
 
 
 class _SummaryText(QPlainTextEdit):
