@@ -276,3 +276,11 @@ def test_idx_header_declaring_more_than_the_limit_is_refused_unread(tmp_path, mn
     folder = _gz_idx_folder(tmp_path, mnist, gzip.compress(header + bytes(16), mtime=0))
     with pytest.raises(DataError, match=r"declares 3,000 × 28 × 28 = 2,352,000 bytes of data; refused \(limit 1 MB"):
         load_mnist(folder)
+
+
+def test_limited_keeps_the_test_set_whole_when_asked(small_mnist):
+    both = small_mnist.limited(100)
+    train_only = small_mnist.limited(100, test=False)
+    assert len(both.x_train) == len(train_only.x_train) == 100 and len(both.x_test) == 100
+    assert train_only.x_test is small_mnist.x_test and train_only.y_test is small_mnist.y_test
+    assert small_mnist.limited(None) is small_mnist

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
 from mnist_gui.ml.data import Mnist
@@ -67,8 +69,18 @@ def test_ctrl_shift_t_while_evaluating_says_a_job_is_under_way(qtbot, window):
         assert "Fine-tuning cannot start: an evaluation or the TensorFlow load is under way" in window.status_msg.text()
 
 
-def test_export_plots_is_enabled_when_the_tab_first_shows_after_tensorflow_loaded(window):
+def test_export_plots_is_enabled_once_the_plots_show_something(window):
+    """Made on the tab's first show, the plots are empty: nothing to export until a run's curves or earlier runs show."""
     tab = window.train_tab
     assert tab.monitor.plots is None and window.tabs.currentWidget() is not tab
     window.tabs.setCurrentWidget(tab)
-    assert tab.monitor.plots is not None and tab.png_btn.isEnabled()
+    assert tab.monitor.plots is not None and not tab.png_btn.isEnabled()
+    earlier = SimpleNamespace(history={"val_loss": [0.3, 0.2], "loss": [0.4, 0.25]}, best_epoch=2, name="earlier",
+                              arch="mlp", created="2026-11-26T10:00:00")
+    tab.monitor.set_overlays([earlier])  # what selecting a run in the Runs list does
+    assert tab.png_btn.isEnabled()
+    tab.monitor.set_overlays([])
+    assert not tab.png_btn.isEnabled()
+    tab.monitor.show_history({"loss": [0.5, 0.3], "accuracy": [0.8, 0.9]})  # a loaded model's history
+    tab._update_buttons()
+    assert tab.png_btn.isEnabled()

@@ -165,3 +165,23 @@ def test_a_progress_update_repaints_the_progress_line_alone(qtbot):
     monitor.finish("stopped")  # a longer text than any during the job: the label widens to show it whole
     assert monitor.step_label.text() == "Stopped at step 374/375"
     assert monitor.step_label.width() >= monitor.step_label.sizeHint().width()
+
+
+def test_the_empty_plots_say_points_are_coming_while_a_job_runs_and_a_finished_run_starts_at_epoch_1(qtbot):
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.ensure_plots()
+    plots = monitor.plots
+    assert plots.hints["loss"].textItem.toPlainText().startswith("Train to see")
+    monitor.start("Training", epochs=3, samples_per_epoch=1000)
+    assert all(h.textItem.toPlainText() == "The first points appear during epoch 1…" for h in plots.hints.values())
+    monitor.on_batch(0, 5, 10, {"loss": 1.0, "accuracy": 0.5})
+    monitor.stop_timer()
+    x, _ = plots._anchors["loss"].getData()
+    assert list(x) == [0.0]  # batch points start near 0: the axis starts at epoch 0
+    assert plots.hints["loss"].textItem.toPlainText().startswith("Train to see")  # the job is over
+    monitor.show_history({"loss": [0.5, 0.3, 0.2], "accuracy": [0.8, 0.9, 0.95]})  # a finished run: epoch points only
+    x, _ = plots._anchors["loss"].getData()
+    assert x is None or len(x) == 0  # no empty stretch before epoch 1
+    monitor.show()  # the view re-ranges when it paints
+    qtbot.waitUntil(lambda: plots.loss_plot.getViewBox().viewRange()[0][0] > 0.5)  # fails on timeout

@@ -220,9 +220,15 @@ def test_a_finished_run_shows_a_full_bar_and_done(qtbot, window):
     tab = window.train_tab
     tab.apply_preset("notebook")
     tab.epochs.setValue(1)
-    with qtbot.waitSignal(tab.trainingFinished, timeout=120000):
+    tab.limit.setValue(400)  # fewer training images; the test set stays whole
+    with qtbot.waitSignal(tab.trainingFinished, timeout=120000) as blocker:
         tab.train_btn.click()
     qtbot.waitUntil(lambda: tab.worker is None, timeout=10000)
+    result, data = blocker.args[0], window.state.data
+    assert len(data.x_test) == 500
+    # Its test accuracy is the one every other view measures: on all the test images, not the first 400.
+    whole = (result.predictor.predict(data.x_test / np.float32(255)).argmax(1) == data.y_test).mean()
+    assert result.test_accuracy == pytest.approx(whole, abs=1e-6)
     assert tab.progress.value() == tab.progress.maximum() and tab.progress.text().startswith("Done")
     assert tab.epoch_label.text() == "Epoch 1/1" and "ETA" not in tab.time_label.text()
     steps = tab.step_label.text().removeprefix("Step ").split("/")

@@ -45,11 +45,15 @@ class Mnist:
     y_test: np.ndarray
     source: str = ""
 
-    def limited(self, n: int | None) -> Mnist:
-        """The first ``n`` training and test images (for quick runs); ``None`` keeps all."""
+    def limited(self, n: int | None, *, test: bool = True) -> Mnist:
+        """The first ``n`` training and (with ``test``) test images, for quick runs; ``None`` keeps all.
+
+        The Train tab limits the training images only: its test accuracy is then the one every other view
+        measures, on all 10,000 test images."""
         if n is None:
             return self
-        return Mnist(self.x_train[:n], self.y_train[:n], self.x_test[:n], self.y_test[:n], self.source)
+        x_test, y_test = (self.x_test[:n], self.y_test[:n]) if test else (self.x_test, self.y_test)
+        return Mnist(self.x_train[:n], self.y_train[:n], x_test, y_test, self.source)
 
 
 def bundled_path() -> Path:

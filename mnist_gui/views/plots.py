@@ -104,6 +104,11 @@ class TrainingPlots(QWidget):
         self._shown: dict[str, tuple] = {}  # per plot: (has data, epoch-0 anchor's y) as last shown: restyle on change only
         self._show_empty()
 
+    def set_waiting(self, waiting: bool) -> None:
+        """While a job runs and no point is drawn yet the empty plots say what comes, not "Train to see…"."""
+        for name, hint in self.hints.items():
+            hint.setText("The first points appear during epoch 1…" if waiting else HINTS[name])
+
     def set_dark(self, dark: bool) -> None:
         bg, fg = ("#1e1f22", "#dfe1e5") if dark else ("#ffffff", "#1c1c1e")
         for plot in (self.loss_plot, self.acc_plot):
@@ -181,7 +186,9 @@ class TrainingPlots(QWidget):
         for name, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
             ys = [y[np.isfinite(y)] for _, y in self._points(name)]
             ys = [y for y in ys if len(y)]
-            state = (bool(ys), float(ys[0][0]) if ys else None)
+            # The epoch-0 anchor only while batch points start there: a finished run's epoch points start at 1.
+            batch = _count(self.curves[name]["batch"]) > 0
+            state = (bool(ys), float(ys[0][0]) if ys and batch else None)
             shown = shown or state[0]
             if self._shown.get(name) == state:
                 continue  # called at every plot refresh: axes and grid are re-laid out only when this changes
@@ -191,7 +198,7 @@ class TrainingPlots(QWidget):
                     plot.getAxis(axis).setStyle(showValues=state[0], tickLength=5 if state[0] else 0)
                 plot.showGrid(x=state[0], y=state[0], alpha=0.25)
             self._shown[name] = state
-            self._anchors[name].setData(*(([0.0], [state[1]]) if ys else ([], [])))
+            self._anchors[name].setData(*(([0.0], [state[1]]) if state[1] is not None else ([], [])))
         self.legend.setText(self._legend_html() if shown else "")
 
     def _legend_html(self) -> str:

@@ -144,6 +144,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         self.default_btn.clicked.connect(self.state.use_default)
         self.csv_btn.clicked.connect(self.export_csv_dialog)
         self.png_btn.clicked.connect(self.export_plots_dialog)
+        self.monitor.overlaysChanged.connect(self._update_buttons)
         from mnist_gui.views.train.runs_panel import RunsPanel
 
         self.runs = RunsPanel(self.state, self.monitor)
@@ -237,7 +238,8 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         self.save_btn.setEnabled(model is not None and model.kind != "default" and model.path is not None)
         self.default_btn.setEnabled(model is not None and model.kind != "default")
         self.csv_btn.setEnabled(bool(self.history))
-        self.png_btn.setEnabled(self.monitor.plots is not None)
+        plots = self.monitor.plots  # something to export: a run under way, its curves, or earlier runs shown
+        self.png_btn.setEnabled(plots is not None and (training or plots.point_count() > 0 or plots.overlay_count() > 0))
         self.form.set_busy(training or waiting)
         self.finetune.set_busy(training or evaluating or waiting)
         self.runs.set_busy(training)
@@ -282,7 +284,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
             return
         from mnist_gui.ml.training import fit_size, run_training
 
-        data = self.state.data.limited(self.limit.value() or None)
+        data = self.state.data.limited(self.limit.value() or None, test=False)  # tested on all 10,000, as everywhere
         out = new_run_dir("run")
         self.strip.clear_answers()
         self.jobs.start(lambda reporter, stop: run_training(cfg, data, out, reporter, stop), cfg.epochs,

@@ -90,7 +90,8 @@ class TrainForm(QWidget):
         self.augment = QCheckBox("random affine + stroke width")
         self.augment.setToolTip("Distort training images on the fly (rotation, scale, shear, shift, thicker/thinner strokes)")
         self.limit = QSpinBox(minimum=0, maximum=60000, singleStep=1000)
-        self.limit.setToolTip("Train on the first N images only (quick experiments); 0 = all")
+        self.limit.setToolTip("Train on the first N training images only (quick experiments); 0 = all.\n"
+                              "The test accuracy is always measured on all 10,000 test images.")
         self._sync_limit()
         self.mlp_fields: tuple[QWidget, ...] = (self.hidden, self.dropout)
         self.cnn_fields: tuple[QWidget, ...] = (self.conv1_filters, self.conv1_kernel, self.conv2_filters, self.conv2_kernel,

@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
@@ -46,6 +46,8 @@ def fmt_duration(seconds: float) -> str:
 
 
 class TrainingMonitor(QWidget):
+    overlaysChanged = Signal()  # earlier runs shown beside the live curves, or no longer
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.history: dict[str, list[float]] = {}
@@ -160,6 +162,7 @@ class TrainingMonitor(QWidget):
         self.overlays = list(runs)
         if self.plots is not None:
             self.plots.set_overlays(self.overlays)
+        self.overlaysChanged.emit()
 
     def mark_dirty(self) -> None:
         self._dirty = True
@@ -214,6 +217,7 @@ class TrainingMonitor(QWidget):
         set_text(self.time_label, "Elapsed 0:00 · ETA –")
         set_text(self.speed_label, "– samples/s")
         self._t_start = time.perf_counter()
+        self.plots.set_waiting(True)
         self.timer.start()
 
     def append_log(self, text: str) -> None:
@@ -261,4 +265,6 @@ class TrainingMonitor(QWidget):
 
     def stop_timer(self) -> None:
         self.timer.stop()
+        if self.plots is not None:
+            self.plots.set_waiting(False)
         self.refresh_plots()
