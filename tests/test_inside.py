@@ -155,7 +155,7 @@ def test_failed_jobs_say_so_in_their_panels(qtbot, tab, monkeypatch) -> None:
 
 def test_unit_view_cleared_on_layer_and_model_change(qtbot, tab) -> None:
     tab.select_unit(17)
-    assert tab.unit_view.title.text() == "<b>A unit up close</b> — dense unit 17"
+    assert tab.unit_view.title.text() == "<b>A unit up close</b> — Dense 512 (relu), layer 1: unit 17"
     tab.select_layer(1)
     assert tab.unit_view.unit is None and tab.unit_view.title.text() == "<b>A unit up close</b>"
     assert tab.unit_view.tops_label.text() == "Training images that excite it most"
@@ -269,7 +269,7 @@ def test_no_tensorflow_imported() -> None:
 def test_hover_throttle_and_visibility(qtbot, tab, small_mnist) -> None:
     draw(qtbot, tab, small_mnist.x_test[4] / np.float32(255))
     v = tab.acts.hidden[0].values
-    assert tab.activations.hover_text(0, 2) == f"dense unit 2: {v[2]:.3f}"
+    assert tab.activations.hover_text(0, 2) == f"Dense 512 (relu), layer 1: unit 2 = {v[2]:.3f}"
     assert tab.activations.hover_text(-1, -1) == ""
     frames = []
     original = tab._frame

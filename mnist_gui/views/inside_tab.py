@@ -20,6 +20,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from mnist_gui.ml import explain
+from mnist_gui.views.inside.model_diagram import layer_names  # no pyqtgraph: the panels still load on first show
 from mnist_gui.views.state import AppState
 from mnist_gui.views.threads import run_in_thread
 
@@ -55,6 +56,7 @@ class InsideTab(QWidget):
         self.generation = 0  # bumped on every model change; background results carry it
         self.key: str | None = None  # the active model's hash
         self.layers: list[explain.LayerInfo] = []
+        self.layer_names: list[str] = []  # as the diagram names them: the panels' headers
         self.selected_layer = 0
         self.input: np.ndarray | None = None  # (28, 28) float32 in [0, 1]
         self.input_desc = "your drawing"
@@ -175,7 +177,7 @@ class InsideTab(QWidget):
         pred = self._predictor()
         self.unit_view.clear()
         if pred is None:
-            self.key, self.layers = None, []
+            self.key, self.layers, self.layer_names = None, [], []
             self.diagram.set_layers([], -1)
             return
         self.key = model_key(pred)
@@ -183,12 +185,13 @@ class InsideTab(QWidget):
             layers = explain.explainer_for(pred).layers()
         except TypeError as exc:
             log.warning("Inside tab: %s", exc)
-            self.key, self.layers = None, []
+            self.key, self.layers, self.layer_names = None, [], []
             self.activations.caption.setText(f"This model cannot be explained here ({exc}).")
             return
         if [i.output_shape for i in layers] != [i.output_shape for i in self.layers]:
             self.selected_layer = 0  # a new architecture: start at the first hidden layer
         self.layers = layers
+        self.layer_names = layer_names(layers)
         self.diagram.set_layers(layers, self.selected_layer)
         total = sum(i.params for i in layers)
         label = self.state.model.label() if self.state.model is not None else ""
@@ -253,7 +256,7 @@ class InsideTab(QWidget):
         if not self._built or not self.layers:
             return
         info = self.layers[self.selected_layer]
-        self.activations.show_layer(info, self.layer_values(self.selected_layer))
+        self.activations.show_layer(info, self.layer_values(self.selected_layer), self.layer_names[self.selected_layer])
         self.activations.show_output(self.acts)
         self.activations.caption.setText(
             f"Input: {self.input_desc}. Hover a unit for its value; click it to look closer." if self.acts is not None
@@ -265,8 +268,7 @@ class InsideTab(QWidget):
         if pred is None or self.key is None:
             return
         layer = self.selected_layer
-        info = self.layers[layer]
-        self.unit_view.show_unit(layer, info.name, unit, explain.unit_template(pred, layer, unit))
+        self.unit_view.show_unit(layer, self.layer_names[layer], unit, explain.unit_template(pred, layer, unit))
         v = self.layer_values(layer)
         if v is not None:
             now = float(v[unit] if v.ndim == 1 else v[..., unit].max())

@@ -79,6 +79,7 @@ class ActivationsPanel(Panel):
         self.body.addWidget(self.caption)
         self._layout: UnitGrid | None = None
         self._values: np.ndarray | None = None
+        self._name = ""  # the shown layer's name in the headers and tooltips
         self._lut = heat_lut()
         self._fg = "#1c1c1e"
 
@@ -91,15 +92,17 @@ class ActivationsPanel(Panel):
             ax.setPen(self._fg)
             ax.setTextPen(self._fg)
 
-    def show_layer(self, info: LayerInfo, values: np.ndarray | None) -> None:
-        """The grid of ``info`` (a hidden layer) for one image's ``values`` (None: cleared)."""
+    def show_layer(self, info: LayerInfo, values: np.ndarray | None, name: str = "") -> None:
+        """The grid of ``info`` (a hidden layer) for one image's ``values`` (None: cleared); ``name``: the layer as
+        the model diagram calls it (``model_diagram.layer_names``), Keras' name if not given."""
         if self._layout is None or self._layout.info != info:
             self._layout = UnitGrid(info)
         lay = self._layout
         self._values = values
+        self._name = name or info.name
         shape = "×".join(map(str, info.output_shape))
         what = f"{info.units} feature maps" if lay.maps else f"{info.units} units as {lay.rows}×{lay.cols}"
-        self.title.setText(f"<b>Activations</b> — {info.name}: {what}" + (f" ({shape})" if lay.maps else ""))
+        self.title.setText(f"<b>Activations</b> — {self._name}: {what}" + (f" ({shape})" if lay.maps else ""))
         if values is None:
             self.grid.clear_image()
             return
@@ -124,8 +127,8 @@ class ActivationsPanel(Panel):
         if u < 0 or self._values is None:
             return ""
         if lay.maps:
-            return f"{lay.info.name} channel {u}: max {float(self._values[..., u].max()):.3f}"
-        return f"{lay.info.name} unit {u}: {float(self._values[u]):.3f}"
+            return f"{self._name}: channel {u}, max {float(self._values[..., u].max()):.3f}"
+        return f"{self._name}: unit {u} = {float(self._values[u]):.3f}"
 
     def _hover(self, r: int, c: int) -> None:
         self.grid.show_tip(self.hover_text(r, c))

@@ -1,5 +1,6 @@
 """Map of the hidden space: test digits projected to 2-D (PCA of the last hidden layer), coloured by label;
-hover shows the digit, click opens it in the Dataset tab, the current drawing is a moving marker."""
+hover shows the digit, click opens it in the Dataset tab, the current input (a drawing or a dataset image) is a
+star that moves with it."""
 
 from __future__ import annotations
 
@@ -17,6 +18,17 @@ from mnist_gui.views.inside.common import LABEL_COLORS, ImageView, Panel
 log = logging.getLogger(__name__)
 
 PREVIEW = 80  # pixels: the hovered digit, ~3× its 28×28
+STAR = 28  # pixels: the current input's marker
+STAR_FILL = (255, 221, 0)
+BACKGROUNDS = {False: "#ffffff", True: "#1e1f22"}
+CAPTION = "the star is the current input. Click a dot to open it."
+
+
+def variance_share(explained: np.ndarray) -> tuple[int, int, int]:
+    """The axes' shares of the variance in whole percent, and their total from those rounded figures: the caption's
+    total then always equals what the two axis labels add up to."""
+    a, b = (round(100 * float(v)) for v in explained[:2])
+    return a, b, a + b
 
 
 def legend() -> QWidget:
@@ -49,9 +61,15 @@ class HiddenMap(Panel):
         self.scatters = [pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(*rgb, 200), hoverable=False) for rgb in LABEL_COLORS]
         for item in self.scatters:
             self.plot.addItem(item)
-        self.marker = pg.ScatterPlotItem([], [], size=18, symbol="star", brush=pg.mkBrush(255, 215, 0), pen=pg.mkPen("k", width=1.5))
+        # The current input: a big yellow star outlined in the text colour, on a disc of the background colour
+        # that hides the dots under it (yellow alone is lost among the orange 1s); above every point.
+        self.halo = pg.ScatterPlotItem([], [], size=STAR + 14, symbol="o", pen=None)
+        self.halo.setZValue(9)
+        self.marker = pg.ScatterPlotItem([], [], size=STAR, symbol="star", brush=pg.mkBrush(*STAR_FILL))
         self.marker.setZValue(10)
-        self.plot.addItem(self.marker)
+        for item in (self.halo, self.marker):
+            self.plot.addItem(item)
+        self._star_colors(dark=False)
         self.plot.scene().sigMouseMoved.connect(self._moved)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
         self.body.addWidget(self.plot, 1)
@@ -72,8 +90,7 @@ class HiddenMap(Panel):
         self.thumb.setStyleSheet("border: 1px solid rgba(128, 128, 128, 120);")  # its place shows while empty
         row.addWidget(self.thumb)
         self.body.addLayout(row)
-        self.caption = QLabel("5,000 test digits placed by what the last hidden layer makes of them (PCA); "
-                              "the star is your drawing. Click a dot to open it.")
+        self.caption = QLabel(f"5,000 test digits placed by what the last hidden layer makes of them (PCA); {CAPTION}")
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
         self.embedding: Embedding | None = None
@@ -81,8 +98,16 @@ class HiddenMap(Panel):
         self._labels: np.ndarray | None = None
         self._hover = -1
 
+    def _star_colors(self, dark: bool) -> None:
+        """The star's outline is the theme's text colour (white on dark, black on light), its halo the background."""
+        self.marker.setPen(pg.mkPen("#ffffff" if dark else "#000000", width=2.0))
+        halo = pg.mkColor(BACKGROUNDS[dark])
+        halo.setAlpha(215)  # the dots under it show faintly: the star hides nothing for good
+        self.halo.setBrush(pg.mkBrush(halo))
+
     def set_dark(self, dark: bool) -> None:
-        bg, fg = ("#1e1f22", "#dfe1e5") if dark else ("#ffffff", "#1c1c1e")
+        bg, fg = BACKGROUNDS[dark], ("#dfe1e5" if dark else "#1c1c1e")
+        self._star_colors(dark)
         self.plot.setBackground(bg)
         self.thumb.setBackground(bg)
         for axis in ("left", "bottom"):
@@ -99,23 +124,24 @@ class HiddenMap(Panel):
         if emb is None or labels is None:
             for item in self.scatters:
                 item.clear()
-            self.marker.clear()
+            self.set_marker(None)
             return
         labs = labels[emb.indices]
         for d, item in enumerate(self.scatters):
             item.setData(pos=emb.points[labs == d])
-        share = float(emb.explained.sum())
-        self.plot.setLabel("bottom", f"PC 1 ({emb.explained[0]:.0%})")
-        self.plot.setLabel("left", f"PC 2 ({emb.explained[1]:.0%})")
-        self.caption.setText(f"{len(emb.indices):,} test digits placed by the last hidden layer (PCA, {share:.0%} of "
-                             "its variance); the star is your input. Hover a dot to see it; click to open it.")
+        a, b, total = variance_share(emb.explained)
+        self.plot.setLabel("bottom", f"PC 1 ({a}%)")
+        self.plot.setLabel("left", f"PC 2 ({b}%)")
+        self.caption.setText(f"{len(emb.indices):,} test digits placed by the last hidden layer (PCA: the two axes carry "
+                             f"{total}% of its variance); {CAPTION}")
         self.plot.autoRange()
 
     def set_marker(self, xy: np.ndarray | None) -> None:
-        if xy is None:
-            self.marker.clear()
-        else:
-            self.marker.setData([float(xy[0])], [float(xy[1])])
+        for item in (self.halo, self.marker):
+            if xy is None:
+                item.clear()
+            else:
+                item.setData([float(xy[0])], [float(xy[1])])
 
     def nearest(self, scene_pos: QPointF, radius_px: float = 8.0) -> int:
         """Row of ``embedding.points`` nearest to a scene position within ``radius_px`` pixels, or -1."""

@@ -40,6 +40,13 @@ def layer_title(info: LayerInfo, previous: tuple[int, ...] = INPUT_SHAPE) -> str
     return info.name
 
 
+def layer_names(layers: list[LayerInfo]) -> list[str]:
+    """The diagram's title of each layer, for the panels' headers: 'Dense 512 (relu)'; a title that two layers
+    share gets its place among the diagram's layers (the input not counted): 'Dense 512 (relu), layer 2'."""
+    titles = [layer_title(info, layers[i - 1].output_shape if i else INPUT_SHAPE) for i, info in enumerate(layers)]
+    return [t if titles.count(t) == 1 else f"{t}, layer {i + 1}" for i, t in enumerate(titles)]
+
+
 def describe(info: LayerInfo, previous: tuple[int, ...] = INPUT_SHAPE) -> tuple[str, str]:
     """Two short lines for a layer box: what it is, and its output shape and parameters (one number format,
     as in the panel's header: 401,920)."""

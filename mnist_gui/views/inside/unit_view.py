@@ -93,7 +93,7 @@ class UnitView(Panel):
         lim = float(np.abs(img).max()) or 1.0
         self._shown = (img, lim)
         self.template.set_image(img, self._lut, (-lim, lim))
-        self.title.setText(f"<b>{TITLE}</b> — {name} unit {unit}")
+        self.title.setText(f"<b>{TITLE}</b> — {name}: unit {unit}")
         self.tops.clear_image()
         self.top_indices = None
         self.tops_label.setText("Finding the training images that excite it most…")

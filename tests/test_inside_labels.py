@@ -1,0 +1,104 @@
+"""The Inside tab's words and marks agree with each other: the map's star stands out in both themes, the map's
+caption adds up the axes' own figures, and the panels' headers name layers as the model diagram does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor
+
+from mnist_gui.ml import explain
+from mnist_gui.ml.inference import load_default_predictor
+from mnist_gui.views.inside_tab import InsideTab
+from mnist_gui.views.state import ActiveModel, AppState
+
+
+def rgb(c: QColor) -> np.ndarray:
+    return np.array(c.getRgb()[:3], dtype=int)
+
+
+@pytest.fixture
+def hidden_map(qtbot):
+    from mnist_gui.views.inside.hidden_map import HiddenMap
+
+    m = HiddenMap(lambda *_: None)
+    qtbot.addWidget(m)
+    return m
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_star_stands_out_from_the_plot_background(hidden_map, dark) -> None:
+    m = hidden_map
+    m.set_dark(dark)
+    bg = rgb(m.plot.backgroundBrush().color())
+    outline = rgb(m.marker.opts["pen"].color())
+    assert np.abs(outline - bg).max() >= 200, (outline, bg)  # white on the dark background, black on the light one
+    assert m.marker.opts["pen"].widthF() >= 1.5 and m.marker.opts["size"] >= 26
+    assert np.abs(rgb(m.halo.opts["brush"].color()) - bg).max() <= 3  # the halo clears the dots under the star
+    assert m.marker.zValue() > m.halo.zValue() > max(s.zValue() for s in m.scatters)
+    m.set_marker(np.array([0.5, -0.5]))
+    for item in (m.marker, m.halo):
+        assert [float(v[0]) for v in item.getData()] == [0.5, -0.5]
+    m.set_marker(None)
+    assert len(m.marker.getData()[0]) == 0 and len(m.halo.getData()[0]) == 0
+
+
+def test_the_variance_total_is_the_sum_of_the_axes_figures(hidden_map) -> None:
+    """24.4% + 18.4% = 42.8%: the axes say 24% and 18%, so the caption says 42% (not 43%)."""
+    m = hidden_map
+    n = 40
+    emb = explain.Embedding(layer=1, indices=np.arange(n), points=np.random.default_rng(0).normal(size=(n, 2)).astype(np.float32),
+                            mean=np.zeros(4, np.float32), components=np.eye(2, 4, dtype=np.float32),
+                            explained=np.array([0.244, 0.184]))
+    m.set_embedding(emb, np.zeros((n, 28, 28), np.uint8), np.arange(n) % 10)
+    x, y = m.plot.getAxis("bottom").labelText, m.plot.getAxis("left").labelText
+    assert (x, y) == ("PC 1 (24%)", "PC 2 (18%)")
+    caption = m.caption.text()
+    assert "42% of its variance" in caption and "43%" not in caption
+    # said once, and one word for the star before and after the map is made
+    assert "Hover" not in caption and "Hover" in m.thumb_label.text()
+    assert "the star is the current input" in caption
+    fresh = type(m)(lambda *_: None)
+    assert "the star is the current input" in fresh.caption.text() and "drawing" not in fresh.caption.text()
+    fresh.deleteLater()
+
+
+def test_layer_names_follow_the_diagram() -> None:
+    from mnist_gui.views.inside.model_diagram import layer_names
+    from tests.test_explain_conv import small_cnn
+
+    mlp = explain.explainer_for(load_default_predictor()).layers()
+    assert layer_names(mlp) == ["Dense 512 (relu), layer 1", "Dense 512 (relu), layer 2", "Output 10 (softmax)"]
+    cnn = explain.explainer_for(small_cnn()).layers()
+    assert layer_names(cnn) == ["Conv 5×5 ×6 (relu)", "Max-pool 2×2, layer 2", "Conv 3×3 ×8 (relu)",
+                                "Max-pool 2×2, layer 4", "Dense 16 (relu)", "Output 10 (softmax)"]
+
+
+def test_headers_use_the_diagrams_names(qtbot, small_mnist) -> None:
+    """No raw Keras names ("dense_1") in the Activations and unit headers, for the MLP and the CNN."""
+    from tests.test_explain_conv import small_cnn
+
+    state = AppState()
+    state.set_data(small_mnist)
+    state.set_model(ActiveModel(load_default_predictor(), "default", None, None))
+    tab = InsideTab(state)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 700)
+    tab.show()
+    state.set_drawing(small_mnist.x_test[0] / np.float32(255))
+    qtbot.waitUntil(lambda: tab.acts is not None and not tab._dirty, timeout=10_000)
+    tab.select_layer(1)
+    tab.select_unit(5)
+    assert tab.activations.title.text() == "<b>Activations</b> — Dense 512 (relu), layer 2: 512 units as 16×32"
+    assert tab.unit_view.title.text() == "<b>A unit up close</b> — Dense 512 (relu), layer 2: unit 5"
+    assert tab.activations.hover_text(0, 3).startswith("Dense 512 (relu), layer 2: unit 3 = ")
+    state.set_model(ActiveModel(small_cnn(), "file", None, None))
+    qtbot.waitUntil(lambda: not tab._dirty, timeout=10_000)
+    tab.select_layer(2)
+    tab.select_unit(1)
+    assert tab.activations.title.text().startswith("<b>Activations</b> — Conv 3×3 ×8 (relu): 8 feature maps")
+    assert tab.unit_view.title.text() == "<b>A unit up close</b> — Conv 3×3 ×8 (relu): unit 1"
+    assert tab.activations.hover_text(0, 0).startswith("Conv 3×3 ×8 (relu): channel 0, max ")
+    for text in (tab.activations.title.text(), tab.unit_view.title.text()):
+        assert "dense" not in text and "conv2d" not in text
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=120_000)
