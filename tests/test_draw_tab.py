@@ -310,7 +310,8 @@ def test_number_field_keeps_only_the_keys_that_type_the_number(window):
 
 
 def test_compare_caption_has_one_form_for_a_digit_and_a_number(qtbot):
-    """The compare model's caption: its name, then its confidence in each digit it read (one or several)."""
+    """The compare model's caption: its name, then its confidence — for one digit as the active model's is
+    shown ('95% confident'), for a number each digit's, left to right, marked as per digit."""
     from mnist_gui.views.draw.answer_panel import AnswerPanel, Reading
 
     def probs(digits: list[int], confs: list[float]) -> np.ndarray:
@@ -323,10 +324,10 @@ def test_compare_caption_has_one_form_for_a_digit_and_a_number(qtbot):
     panel = AnswerPanel()
     qtbot.addWidget(panel)
     panel.show_reading(Reading(probs([7], [0.9]), probs([7], [0.95]), "MLP", "CNN", (False,)), 0)
-    assert panel.compare_caption.text() == "CNN · for comparison\nconfidence 95%"
+    assert panel.compare_caption.text() == "CNN · for comparison\n95% confident"
     three = probs([2, 1, 7], [0.9, 0.9, 0.9])
     panel.show_reading(Reading(three, probs([2, 1, 7], [0.92, 0.95, 0.93]), "MLP", "CNN", (False,) * 3), 1)
     assert panel.compare_label.text() == "217"
-    assert panel.compare_caption.text() == "CNN · for comparison\nconfidence 92% 95% 93%"
+    assert panel.compare_caption.text() == "CNN · for comparison\nper digit: 92% 95% 93%"
     panel.show_reading(Reading(three, None, "MLP", "", (False,) * 3), 0)
     assert panel.compare_caption.text() == ""

@@ -336,7 +336,7 @@ class DrawCanvas(QWidget):
     def _paint_overlay(self, p: QPainter) -> None:
         if self._current is not None:
             return  # boxes would lag behind the pen; they come back on release
-        paint_overlay(p, self.overlay, *self._overlay_geometry())
+        paint_overlay(p, self.overlay, *self._overlay_geometry(), dark=self._dark)
 
     def _overlay_at(self, pos: QPointF, boxes: bool) -> int:
         return overlay_at(pos, *self._overlay_geometry(), with_boxes=boxes)

@@ -12,8 +12,21 @@ from mnist_gui.views.qimage import to_qimage
 LOW_CONFIDENCE = 0.6
 
 
+LABEL_W, PCT_W, MARK_W = 22, 44, 16  # px: the digit column, the percent column, the ✓ column at the far right
+
+
+def bar_row_rects(width: float, y: float, row_h: float) -> tuple[QRectF, QRectF, QRectF, QRectF]:
+    """One row of the bars, left to right: the digit, the bar's track, the percent (right-aligned) and the
+    space kept for the true label's ✓ — kept in every row, so a mark never moves that row's percent."""
+    label = QRectF(0, y, LABEL_W - 4, row_h)
+    bar = QRectF(LABEL_W, y + row_h * 0.18, max(0.0, width - LABEL_W - PCT_W - MARK_W), row_h * 0.64)
+    pct = QRectF(width - MARK_W - PCT_W, y, PCT_W, row_h)
+    mark = QRectF(width - MARK_W, y, MARK_W, row_h)
+    return label, bar, pct, mark
+
+
 class ProbabilityBars(QWidget):
-    """Ten horizontal bars, one per digit; the top one highlighted."""
+    """Ten horizontal bars, one per digit; the top one highlighted, the true label's marked ✓."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,11 +47,9 @@ class ProbabilityBars(QWidget):
         track = pal.color(QPalette.AlternateBase)
         hi = pal.color(QPalette.Highlight)
         row_h = self.height() / 10
-        label_w, pct_w = 22, 52
         top = int(self.probs.argmax()) if self.probs is not None else -1
         for d in range(10):
-            y = d * row_h
-            bar = QRectF(label_w, y + row_h * 0.18, self.width() - label_w - pct_w, row_h * 0.64)
+            label, bar, pct, mark = bar_row_rects(self.width(), d * row_h, row_h)
             p.setPen(Qt.NoPen)
             p.setBrush(track)
             p.drawRoundedRect(bar, 3, 3)
@@ -52,10 +63,11 @@ class ProbabilityBars(QWidget):
             f.setBold(d in (top, self.true_label))
             p.setFont(f)
             p.setPen(text)
-            mark = "✓" if d == self.true_label else ""
-            p.drawText(QRectF(0, y, label_w - 4, row_h), Qt.AlignVCenter | Qt.AlignRight, f"{d}")
+            p.drawText(label, Qt.AlignVCenter | Qt.AlignRight, f"{d}")
             if self.probs is not None:
-                p.drawText(QRectF(self.width() - pct_w, y, pct_w, row_h), Qt.AlignVCenter | Qt.AlignRight, f"{v:.0%}{mark}")
+                p.drawText(pct, Qt.AlignVCenter | Qt.AlignRight, f"{v:.0%}")
+                if d == self.true_label:
+                    p.drawText(mark, Qt.AlignCenter, "✓")
         p.end()
 
 

@@ -7,15 +7,26 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from mnist_gui.views.widgets import LOW_CONFIDENCE, ProbabilityBars
 
 log = logging.getLogger(__name__)
 
-AMBER = "#c98a00"
+AMBER = "#c98a00"  # the canvas's unsure boxes; text uses amber(dark), readable on either theme's buttons
+AMBER_TEXT = {False: "#8a5c00", True: "#ffbf47"}  # ≥ 4.5:1 on the light (236) and dark (55) button grey
+
+
+def amber(dark: bool) -> str:
+    """The amber for text on the current theme (the canvas's #c98a00 is too faint on grey buttons)."""
+    return AMBER_TEXT[dark]
+
+
+def confident(conf: float) -> str:
+    """Both models' confidence in one digit, in one form: '74% confident'."""
+    return f"{conf:.0%} confident"
 
 
 @dataclass(frozen=True)
@@ -39,10 +50,11 @@ class Reading:
 
 
 def compare_caption(name: str, probs: np.ndarray) -> str:
-    """The compare model's caption, one digit or a number alike: which model, then its confidence in each
-    digit it read, left to right — 'CNN · for comparison\nconfidence 95%' or '…\nconfidence 92% 95% 93%'."""
-    confs = " ".join(f"{float(p.max()):.0%}" for p in probs)
-    return f"{name} · for comparison\nconfidence {confs}"
+    """The compare model's caption: which model, then its confidence as the active model's is shown —
+    'CNN · for comparison\n95% confident' — or, for a number, each digit's left to right: '…\nper digit: 92% 95% 93%'."""
+    if len(probs) == 1:
+        return f"{name} · for comparison\n{confident(float(probs[0].max()))}"
+    return f"{name} · for comparison\nper digit: " + " ".join(f"{float(p.max()):.0%}" for p in probs)
 
 
 def _big_font(base: QFont, points: int) -> QFont:
@@ -75,7 +87,7 @@ class AnswerPanel(QGroupBox):
         self.disagree_label = QLabel("", objectName="disagreeNote")
         self.disagree_label.setAlignment(Qt.AlignCenter)
         self.disagree_label.setWordWrap(True)
-        self.disagree_label.setStyleSheet(f"color: {AMBER}; font-weight: bold;")
+        self._amber_digit = False
         self.conf_label = QLabel("Draw a digit to see what the network reads")
         self.conf_label.setAlignment(Qt.AlignCenter)
         self.conf_label.setWordWrap(True)
@@ -88,9 +100,13 @@ class AnswerPanel(QGroupBox):
         self._btn_group = QButtonGroup(self)
         self._btn_group.idClicked.connect(self.digitClicked)
 
+        # the active model's column holds its confidence and the true label; the compare model's its own
         main_col, cmp_col = QVBoxLayout(), QVBoxLayout()
+        self.main_col, self.cmp_col = main_col, cmp_col
         main_col.addWidget(self.digit_label)
         main_col.addWidget(self.model_caption)
+        main_col.addWidget(self.conf_label)
+        main_col.addWidget(self.truth_label)
         cmp_col.addStretch(1)
         cmp_col.addWidget(self.compare_label)
         cmp_col.addWidget(self.compare_caption)
@@ -104,17 +120,18 @@ class AnswerPanel(QGroupBox):
         self.digit_row.addStretch(1)
         self.digit_row.addStretch(1)
         v.addLayout(self.digit_row)
-        v.addWidget(self.conf_label)
-        v.addWidget(self.truth_label)
         v.addWidget(self.bars, 1)
         self.disagree_label.hide()
+        self._restyle()
 
     # --- states ---------------------------------------------------------------------------------------
     def show_blank(self, text: str, mark: str = "–") -> None:
         self.digit_label.setText(mark)
-        self.digit_label.setStyleSheet("")
+        self._amber_digit = False
+        self._restyle()
         self.conf_label.setText(text)
         self.truth_label.setText("")
+        self.truth_label.hide()
         self.model_caption.setText("")
         self.compare_label.setText("")
         self.compare_caption.setText("")
@@ -129,17 +146,18 @@ class AnswerPanel(QGroupBox):
         low = r.probs.max(1) < LOW_CONFIDENCE
         self.digit_label.setText(number)
         self.digit_label.setFont(_big_font(self.font(), 64 if n <= 3 else max(30, 64 - 8 * (n - 3))))
-        self.digit_label.setStyleSheet(f"color: {AMBER};" if low.any() and n == 1 else "")
+        self._amber_digit = bool(low.any() and n == 1)
+        self._restyle()
         self.model_caption.setText(f"{r.model_name} · active model" if r.compare is not None else r.model_name)
         self._show_compare(r, n)
         if n == 1:
             if conf < LOW_CONFIDENCE:
                 second = int(np.argsort(sel)[-2])
-                self.conf_label.setText(f"Not sure: {conf:.0%} — or maybe {second} ({sel[second]:.0%})")
+                self.conf_label.setText(f"Not sure: {confident(conf)} — or maybe {second} ({sel[second]:.0%})")
             else:
-                self.conf_label.setText(f"{conf:.1%} confident")
+                self.conf_label.setText(confident(conf))
         else:
-            notes = [f"Digit {selected + 1} of {n}: {digit} at {conf:.1%}"]
+            notes = [f"Digit {selected + 1} of {n}: {digit} at {conf:.0%}"]
             if low.any():
                 notes.append(f"{int(low.sum())} not sure (amber)")
             if any(r.two):
@@ -151,9 +169,10 @@ class AnswerPanel(QGroupBox):
         self._set_digit_buttons([(str(int(p.argmax())), float(p.max()), bool(lo), t) for p, lo, t in zip(r.probs, low, r.two)]
                                 if n > 1 else [], selected)
         if true_label >= 0 and n == 1:
-            self.truth_label.setText(f"True label: {true_label}  {'✓ correct' if digit == true_label else '✗ wrong'}")
+            self.truth_label.setText(f"True label: {true_label} {'✓ correct' if digit == true_label else '✗ wrong'}")
         else:
             self.truth_label.setText("")
+        self.truth_label.setVisible(bool(self.truth_label.text()))  # no empty line under a number's note
         self.bars.set_probs(sel, true_label if n == 1 else -1)
 
     def _show_compare(self, r: Reading, n: int) -> None:
@@ -188,8 +207,29 @@ class AnswerPanel(QGroupBox):
                 continue
             d, conf, low, two = digits[i]
             b.setText(f"{d}{'?' if low else ''}\n{conf:.0%}")
-            b.setStyleSheet(f"color: {AMBER}; font-weight: bold;" if low else "font-weight: bold;")
-            b.setToolTip(f"Digit {i + 1}: {d} at {conf:.1%}" + (" — not sure" if low else "") +
+            b.setProperty("low", low)
+            b.setToolTip(f"Digit {i + 1}: {d} at {conf:.0%}" + (" — not sure" if low else "") +
                          (" — looks like two digits touching" if two else "") + "\nClick to see its scores and model input")
             b.setChecked(i == selected)
             b.show()
+        self._restyle()
+
+    # --- amber text, readable in either theme -----------------------------------------------------------
+    def _dark(self) -> bool:
+        return self.palette().color(QPalette.Window).lightness() < 128
+
+    def _restyle(self) -> None:
+        """Amber text in the current theme's shade: the unsure single digit, the note, the unsure buttons
+        (a selected button keeps the highlighted text colour on its highlight)."""
+        a = amber(self._dark())
+        self.digit_label.setStyleSheet(f"color: {a};" if self._amber_digit else "")
+        self.disagree_label.setStyleSheet(f"color: {a}; font-weight: bold;")
+        for b in self.digit_btns:
+            color = f"color: {a}; " if b.property("low") else ""
+            b.setStyleSheet(f"QToolButton {{ {color}font-weight: bold; }} "
+                            "QToolButton:checked { color: palette(highlighted-text); }")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange and hasattr(self, "bars"):  # the theme changed (after __init__)
+            self._restyle()

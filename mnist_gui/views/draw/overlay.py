@@ -27,16 +27,27 @@ def tag_rects(overlay: list[Overlay], boxes: list[QRectF], fm: QFontMetrics) -> 
     return rects
 
 
-def paint_overlay(p: QPainter, overlay: list[Overlay], boxes: list[QRectF], tags: list[QRectF]) -> None:
+def overlay_colors(low: bool, selected: bool, dark: bool) -> tuple[QColor, QColor]:
+    """A group's (box pen, tag fill): blue, or amber when unsure. An unselected box is fainter on white paper;
+    on the dark theme's near-black one it is a light, opaque shade instead (a faded one all but vanishes)."""
+    tag = QColor(201, 138, 0) if low else QColor(42, 130, 218)
+    if dark:
+        box = QColor(tag) if selected else (QColor(255, 191, 71) if low else QColor(120, 180, 255))
+        return box, tag  # the tag stays opaque: white text on it stays readable
+    tag.setAlpha(255 if selected else 150)
+    return QColor(tag), tag
+
+
+def paint_overlay(p: QPainter, overlay: list[Overlay], boxes: list[QRectF], tags: list[QRectF], dark: bool = False) -> None:
     """Boxes (the selected one solid, an unsure one amber) and their answer tags."""
     for ov, box, tag in zip(overlay, boxes, tags):
-        color = QColor(201, 138, 0) if ov.low else QColor(42, 130, 218)
-        color.setAlpha(255 if ov.selected else 150)
-        p.setPen(QPen(color, 2.5 if ov.selected else 1.2, Qt.SolidLine if ov.selected else Qt.DashLine))
+        pen, fill = overlay_colors(ov.low, ov.selected, dark)
+        width = 2.5 if ov.selected else (1.6 if dark else 1.2)
+        p.setPen(QPen(pen, width, Qt.SolidLine if ov.selected else Qt.DashLine))
         p.setBrush(Qt.NoBrush)
         p.drawRoundedRect(box.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN), 4, 4)
         p.setPen(Qt.NoPen)
-        p.setBrush(color)
+        p.setBrush(fill)
         p.drawRoundedRect(tag, 3, 3)
         p.setPen(QColor(255, 255, 255))
         p.drawText(tag, Qt.AlignCenter, ov.text)

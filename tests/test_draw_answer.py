@@ -1,0 +1,130 @@
+"""The Draw tab's answer panel: the confidence sits under the active model's answer, both models' confidence
+reads alike, the ✓ on the true label's bar never moves its percent, and amber text and the canvas's boxes
+stay readable in the dark theme."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF
+
+from mnist_gui.views.draw.answer_panel import AMBER_TEXT, AnswerPanel, Reading, compare_caption, confident
+from mnist_gui.views.draw.overlay import overlay_colors
+from mnist_gui.views.widgets import LABEL_W, bar_row_rects
+
+
+def probs(digits: list[int], confs: list[float]) -> np.ndarray:
+    p = np.zeros((len(digits), 10), np.float32)
+    for row, d, c in zip(p, digits, confs):
+        row[:] = (1 - c) / 9
+        row[d] = c
+    return p
+
+
+def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    def lum(c):
+        lin = [(v / 255 / 12.92) if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def hex_rgb(h: str) -> tuple[int, int, int]:
+    return int(h[1:3], 16), int(h[3:5], 16), int(h[5:7], 16)
+
+
+# --- pure: no QApplication needed ------------------------------------------------------------------------
+def test_one_confidence_form_for_both_models():
+    """'74% confident' under the active model's 7 and '95% confident' under the compare model's: whole percents."""
+    assert confident(0.743) == "74% confident"
+    assert compare_caption("CNN", probs([7], [0.951])) == "CNN · for comparison\n95% confident"
+    assert compare_caption("CNN", probs([1, 9], [0.951, 0.962])) == "CNN · for comparison\nper digit: 95% 96%"
+
+
+def test_check_mark_keeps_the_percent_column():
+    """Every row keeps the ✓'s space right of the percent: the percents' right edges line up whatever the row."""
+    for width in (220.0, 480.0):
+        rows = [bar_row_rects(width, d * 24.0, 24.0) for d in range(10)]
+        rights = {pct.right() for _, _, pct, _ in rows}
+        assert len(rights) == 1, "one right edge for every row's percent"
+        for label, bar, pct, mark in rows:
+            assert mark.left() >= pct.right() and mark.right() <= width, "the ✓ in its own space, inside"
+            assert bar.right() <= pct.left() and bar.left() >= LABEL_W and label.right() <= bar.left()
+            assert pct.width() >= 40, "room for a bold '100%'"
+
+
+def test_overlay_boxes_are_opaque_and_light_in_the_dark_theme():
+    paper = (24, 25, 28)  # the canvas's dark paper
+    for low in (False, True):
+        for selected in (False, True):
+            box, tag = overlay_colors(low, selected, dark=True)
+            assert box.alpha() == 255 and tag.alpha() == 255
+            # WCAG's 3:1 for graphics; a dashed, thin unselected box gets far more than that
+            assert contrast(box.getRgb()[:3], paper) >= (3.0 if selected else 7.0), (low, selected)
+            assert contrast(tag.getRgb()[:3], (255, 255, 255)) >= 2.5, "white tag text stays readable"
+    assert overlay_colors(True, False, dark=False)[0].alpha() < 255, "the light theme as before: unselected fainter"
+
+
+def test_amber_text_is_readable_on_either_themes_buttons():
+    assert contrast(hex_rgb(AMBER_TEXT[False]), (236, 236, 238)) >= 4.5
+    assert contrast(hex_rgb(AMBER_TEXT[True]), (55, 57, 61)) >= 4.5
+
+
+# --- the panel -------------------------------------------------------------------------------------------
+def _panel(qtbot) -> AnswerPanel:
+    panel = AnswerPanel()
+    qtbot.addWidget(panel)
+    panel.resize(540, 520)
+    panel.show()
+    qtbot.waitExposed(panel)
+    return panel
+
+
+def _span(layout) -> QRectF:
+    return QRectF(layout.geometry())
+
+
+def test_confidence_and_true_label_sit_in_the_active_models_column(qtbot):
+    panel = _panel(qtbot)
+    panel.show_reading(Reading(probs([7], [0.743]), probs([7], [0.951]), "MLP", "CNN", (False,)), 0, true_label=7)
+    qtbot.wait(20)
+    main, cmp_ = _span(panel.main_col), _span(panel.cmp_col)
+    assert main.right() <= cmp_.left() + 1, "the active model's column left of the compare model's"
+    for label in (panel.conf_label, panel.truth_label):
+        g = label.geometry()
+        assert label.isVisible() and g.left() >= main.left() and g.right() <= main.right(), label.text()
+        assert g.top() > panel.model_caption.geometry().top(), "under the active model's answer"
+    assert panel.conf_label.text() == "74% confident"
+    assert panel.compare_caption.text().endswith("\n95% confident"), "the same form on the compare side"
+    assert panel.truth_label.text() == "True label: 7 ✓ correct"
+
+
+def test_unsure_digit_and_number_notes_use_whole_percents(qtbot):
+    panel = _panel(qtbot)
+    panel.show_reading(Reading(probs([4], [0.354]), None, "MLP", "", (False,)), 0)
+    assert panel.conf_label.text().startswith("Not sure: 35% confident — or maybe ")
+    number = probs([1, 4, 8, 4], [0.829, 0.35, 0.47, 0.82])
+    panel.show_reading(Reading(number, probs([1, 9, 8, 4], [0.95, 0.96, 0.91, 0.92]), "MLP", "CNN", (False,) * 4), 0)
+    assert panel.conf_label.text().startswith("Digit 1 of 4: 1 at 83% · 2 not sure")
+    assert panel.compare_caption.text().endswith("per digit: 95% 96% 91% 92%")
+    buttons = [b for b in panel.digit_btns if b.isVisible()]
+    assert [b.text() for b in buttons] == ["1\n83%", "4?\n35%", "8?\n47%", "4\n82%"]
+    assert "1 at 83%" in buttons[0].toolTip()
+
+
+def test_unsure_buttons_follow_the_theme(qtbot):
+    from mnist_gui.views.theme import apply_theme
+
+    panel = _panel(qtbot)
+    number = probs([1, 4], [0.9, 0.35])
+    try:
+        apply_theme("light")
+        panel.show_reading(Reading(number, None, "MLP", "", (False,) * 2), 0)
+        b = panel.digit_btns[1]
+        assert AMBER_TEXT[False] in b.styleSheet() and "font-weight: bold" in panel.digit_btns[0].styleSheet()
+        assert AMBER_TEXT[False] not in panel.digit_btns[0].styleSheet()
+        apply_theme("dark")
+        qtbot.waitUntil(lambda: AMBER_TEXT[True] in b.styleSheet(), timeout=1000)
+        assert AMBER_TEXT[True] in panel.disagree_label.styleSheet()
+        assert ":checked { color: palette(highlighted-text)" in b.styleSheet(), "selected: the highlight's text colour"
+    finally:
+        apply_theme("light")
