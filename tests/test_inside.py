@@ -21,15 +21,21 @@ def perturbed(p: NumpyPredictor, seed: int) -> NumpyPredictor:
     return NumpyPredictor([k + rng.normal(0, 0.01, k.shape).astype(np.float32) for k in p.kernels], list(p.biases))
 
 
-@pytest.fixture
-def tab(qtbot, small_mnist):
+def shown_inside_tab(qtbot, data) -> InsideTab:
+    """An Inside tab on its own state (``data``, the default model), shown at 1300×700."""
     state = AppState()
-    state.set_data(small_mnist)
+    state.set_data(data)
     state.set_model(ActiveModel(load_default_predictor(), "default", None, None))
     t = InsideTab(state)
     qtbot.addWidget(t)
     t.resize(1300, 700)
     t.show()
+    return t
+
+
+@pytest.fixture
+def tab(qtbot, small_mnist):
+    t = shown_inside_tab(qtbot, small_mnist)
     qtbot.waitUntil(lambda: t.map.embedding is not None and not t.busy(), timeout=60_000)
     return t
 

@@ -9,8 +9,7 @@ from PySide6.QtGui import QColor
 
 from mnist_gui.ml import explain
 from mnist_gui.ml.inference import load_default_predictor
-from mnist_gui.views.inside_tab import InsideTab
-from mnist_gui.views.state import ActiveModel, AppState
+from mnist_gui.views.state import ActiveModel
 
 
 def rgb(c: QColor) -> np.ndarray:
@@ -78,13 +77,10 @@ def test_headers_use_the_diagrams_names(qtbot, small_mnist) -> None:
     """No raw Keras names ("dense_1") in the Activations and unit headers, for the MLP and the CNN."""
     from tests.test_explain_conv import small_cnn
 
-    state = AppState()
-    state.set_data(small_mnist)
-    state.set_model(ActiveModel(load_default_predictor(), "default", None, None))
-    tab = InsideTab(state)
-    qtbot.addWidget(tab)
-    tab.resize(1300, 700)
-    tab.show()
+    from tests.test_inside import shown_inside_tab
+
+    tab = shown_inside_tab(qtbot, small_mnist)
+    state = tab.state
     state.set_drawing(small_mnist.x_test[0] / np.float32(255))
     qtbot.waitUntil(lambda: tab.acts is not None and not tab._dirty, timeout=10_000)
     tab.select_layer(1)
