@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtCore import QRectF
 
 from mnist_gui.views.draw.answer_panel import AMBER_TEXT, AnswerPanel, Reading, compare_caption, confident
-from mnist_gui.views.draw.overlay import overlay_colors
-from mnist_gui.views.widgets import LABEL_W, bar_row_rects
+from mnist_gui.views.draw.overlay import composited, overlay_colors, tag_text_color
+from mnist_gui.views.widgets import LABEL_W, MAX_ROW_H, bar_row_rects, bar_rows
 
 
 def probs(digits: list[int], confs: list[float]) -> np.ndarray:
@@ -50,6 +50,33 @@ def test_check_mark_keeps_the_percent_column():
             assert mark.left() >= pct.right() and mark.right() <= width, "the ✓ in its own space, inside"
             assert bar.right() <= pct.left() and bar.left() >= LABEL_W and label.right() <= bar.left()
             assert pct.width() >= 40, "room for a bold '100%'"
+
+
+def test_bar_rows_are_capped_and_centred_in_a_tall_widget():
+    """At 1366×768 the bars fill their ~318 px; a 1080-high window's ~644 px keeps them that thick, centred."""
+    y0, row_h = bar_rows(318)
+    assert y0 == 0 and row_h == 31.8
+    for height in (644.0, 1000.0):
+        y0, row_h = bar_rows(height)
+        assert row_h == MAX_ROW_H and y0 == (height - 10 * MAX_ROW_H) / 2
+        _, bar, _, _ = bar_row_rects(734, y0 + 9 * row_h, row_h)
+        assert bar.height() <= 22 and bar.bottom() <= height - y0
+    assert bar_rows(200) == (0, 20), "a short widget still shares its height among the ten rows"
+
+
+def test_light_theme_tag_text_is_readable_on_the_tag_as_painted():
+    """The tag's text against its fill blended onto the white canvas (the unselected tags are faded): WCAG's 4.5:1."""
+    for low in (False, True):
+        for selected in (False, True):
+            _, tag = overlay_colors(low, selected, dark=False)
+            under = composited(tag)
+            text = tag_text_color(low, selected, dark=False)
+            assert contrast(text.getRgb()[:3], under.getRgb()[:3]) >= 4.5, (low, selected, text.getRgb(), under.getRgb())
+    # the faded amber tag of an unsure, unselected digit: white text on it was ~1.9:1
+    assert contrast((255, 255, 255), composited(overlay_colors(True, False, False)[1]).getRgb()[:3]) < 2
+    for low in (False, True):
+        for selected in (False, True):
+            assert tag_text_color(low, selected, dark=True).getRgb() == (255, 255, 255, 255), "the dark theme unchanged"
 
 
 def test_overlay_boxes_are_opaque_and_light_in_the_dark_theme():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from mnist_gui.ml.data import Mnist
-from mnist_gui.views.train.test_strip import MIN_TILE, RIGHT, TILE, WRONG, LiveTestStrip, strip_indices
+from mnist_gui.views.train.test_strip import MIN_TILE, PAD, RIGHT, TILE, WRONG, LiveTestStrip, strip_indices, strip_layout
 from tests.gui_helpers import open_window
 
 
@@ -25,6 +25,47 @@ class _Fake:
 def test_indices_are_three_of_each_digit(mnist):
     idx = strip_indices(mnist.y_test)
     assert len(idx) == 30 and list(np.bincount(mnist.y_test[idx], minlength=10)) == [3] * 10
+
+
+def _frames(tile: int, step: int, per_row: int, n: int = 30) -> list[tuple[int, int]]:
+    """Each tile's frame (1 px around its cell) as an (x0, x1) column span, as ``tile_rect`` places them."""
+    return [(2 + (i % per_row) * step - 1, 2 + (i % per_row) * step + tile) for i in range(n)]
+
+
+@pytest.mark.parametrize("width", [914, 1468, 572, 400])
+def test_neighbouring_frames_never_touch(width):
+    """914 px: the strip in a 1366×768 window — one row, every frame ≥ 2 px clear of the next, all inside."""
+    tile, step, per_row = strip_layout(width)
+    spans = _frames(tile, step, per_row)
+    for (_, right), (left, _) in zip(spans, spans[1:]):
+        if left > right:  # same row
+            assert left - right - 1 >= 2, (width, tile, step)
+    assert max(x1 for _, x1 in spans) < width and min(x0 for x0, _ in spans) >= 0
+    assert tile >= MIN_TILE
+    if width == 914:
+        assert per_row == 30
+
+
+def test_digits_sit_inside_their_cells_with_a_margin(qtbot):
+    """Images inked to their very edges are drawn PAD px inside their cells: the cell's edge rows and columns stay
+    plain paper (white, light theme), its inside is ink, and the gap to the next frame is neither frame colour."""
+    strip = LiveTestStrip()
+    qtbot.addWidget(strip)
+    strip.resize(914, strip.sizeHint().height())
+    strip.show()
+    strip.set_data(np.full((30, 28, 28), 255, np.uint8), np.repeat(np.arange(10), 3))
+    strip.update_predictor(0, _Fake(strip.labels))
+    img = strip.grab().toImage()
+    for i in range(30):
+        r = strip.tile_rect(i)
+        edge = [(x, r.top() + k) for x in range(r.left(), r.right() + 1) for k in range(PAD)]
+        edge += [(x, r.bottom() - k) for x in range(r.left(), r.right() + 1) for k in range(PAD)]
+        edge += [(r.left() + k, y) for y in range(r.top(), r.bottom() + 1) for k in range(PAD)]
+        edge += [(r.right() - k, y) for y in range(r.top(), r.bottom() + 1) for k in range(PAD)]
+        assert all(img.pixelColor(x, y).getRgb()[:3] == (255, 255, 255) for x, y in edge), i
+        assert img.pixelColor(r.left() + PAD, r.top() + PAD).getRgb()[:3] == (0, 0, 0), i
+        gap = img.pixelColor(r.right() + 2, r.center().y())  # between this frame and the next: the window, no frame
+        assert gap.getRgb()[:3] not in {RIGHT.getRgb()[:3], WRONG.getRgb()[:3]}, i
 
 
 def test_right_answers_are_green_and_wrong_ones_red(qtbot, mnist):

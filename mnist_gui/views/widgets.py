@@ -13,6 +13,14 @@ LOW_CONFIDENCE = 0.6
 
 
 LABEL_W, PCT_W, MARK_W = 22, 44, 16  # px: the digit column, the percent column, the ✓ column at the far right
+MAX_ROW_H = 32.0  # px per bar row at most (a bar ~20 px thick, as at 1366×768): a tall panel does not fatten them
+
+
+def bar_rows(height: float, n: int = 10) -> tuple[float, float]:
+    """(top of the first row, row height) for ``n`` bar rows in ``height`` px: rows share the height up to
+    ``MAX_ROW_H`` each; a taller widget keeps them that size, centred in it."""
+    row_h = min(MAX_ROW_H, height / n)
+    return (height - n * row_h) / 2, row_h
 
 
 def bar_row_rects(width: float, y: float, row_h: float) -> tuple[QRectF, QRectF, QRectF, QRectF]:
@@ -46,10 +54,10 @@ class ProbabilityBars(QWidget):
         text = pal.color(QPalette.WindowText)
         track = pal.color(QPalette.AlternateBase)
         hi = pal.color(QPalette.Highlight)
-        row_h = self.height() / 10
+        y0, row_h = bar_rows(self.height())
         top = int(self.probs.argmax()) if self.probs is not None else -1
         for d in range(10):
-            label, bar, pct, mark = bar_row_rects(self.width(), d * row_h, row_h)
+            label, bar, pct, mark = bar_row_rects(self.width(), y0 + d * row_h, row_h)
             p.setPen(Qt.NoPen)
             p.setBrush(track)
             p.drawRoundedRect(bar, 3, 3)

@@ -10,6 +10,8 @@ from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 
 from mnist_gui.views.draw.items import Overlay
 
+PAPER = QColor(255, 255, 255)  # the light theme's canvas, under a faded tag
+INK = QColor(28, 28, 30)  # a light-theme tag's text when white would be faint on it
 TAG_H = 20  # height in px of a group's answer tag above its box (clicking it selects the group)
 MARGIN = 4  # px between a digit's ink and its box
 
@@ -34,8 +36,37 @@ def overlay_colors(low: bool, selected: bool, dark: bool) -> tuple[QColor, QColo
     if dark:
         box = QColor(tag) if selected else (QColor(255, 191, 71) if low else QColor(120, 180, 255))
         return box, tag  # the tag stays opaque: white text on it stays readable
+    if not low:
+        tag = QColor(28, 110, 200)  # a deeper blue on white paper: white text on the selected tag reads at 5:1
     tag.setAlpha(255 if selected else 150)
     return QColor(tag), tag
+
+
+def composited(fill: QColor, paper: QColor = PAPER) -> QColor:
+    """``fill`` as it shows when painted over ``paper`` (its alpha blended away): what a tag's text sits on."""
+    a = fill.alphaF()
+    return QColor(*(round(a * c + (1 - a) * b) for c, b in zip(fill.getRgb()[:3], paper.getRgb()[:3])))
+
+
+def luminance(c: QColor) -> float:
+    """WCAG relative luminance of an opaque colour."""
+    lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in (c.redF(), c.greenF(), c.blueF())]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def tag_text_color(low: bool, selected: bool, dark: bool) -> QColor:
+    """A tag's text: white on the dark theme's opaque tags; on the light theme's white paper, white or near-black,
+    whichever reads better on the tag as composited there (a faded tag is too pale for white text)."""
+    white = QColor(255, 255, 255)
+    if dark:
+        return white
+    under = composited(overlay_colors(low, selected, dark)[1])
+    return white if contrast_ratio(white, under) >= contrast_ratio(INK, under) else INK
 
 
 def paint_overlay(p: QPainter, overlay: list[Overlay], boxes: list[QRectF], tags: list[QRectF], dark: bool = False) -> None:
@@ -49,7 +80,7 @@ def paint_overlay(p: QPainter, overlay: list[Overlay], boxes: list[QRectF], tags
         p.setPen(Qt.NoPen)
         p.setBrush(fill)
         p.drawRoundedRect(tag, 3, 3)
-        p.setPen(QColor(255, 255, 255))
+        p.setPen(tag_text_color(ov.low, ov.selected, dark))
         p.drawText(tag, Qt.AlignCenter, ov.text)
 
 

@@ -23,8 +23,10 @@ N_DIGITS = 30
 PER_CLASS = N_DIGITS // 10
 RIGHT = QColor(40, 160, 70)
 WRONG = QColor(215, 50, 50)
-TILE = 30  # the largest tile side in pixels (28, an MNIST image's own size, puts all 30 in one row at 1366 px)
+TILE = 30  # the largest tile side in pixels (25 puts all 30 in one row at 1366 px)
 MIN_TILE = 22  # smaller digits are hard to read: a narrower strip wraps into more rows instead
+GAP = 3  # px between neighbouring tiles' 1 px frames, so each frame reads as its own
+PAD = 1  # px of paper between a tile's edge and its digit, so strokes never touch the frame
 MAX_STEP = TILE + 14  # tile origin to tile origin, at most (a wide strip does not spread its tiles out further)
 HEAD = 18  # the title line above the tiles
 ANSWER = 22  # below each tile: its answer (20 px) and the gap to the next row
@@ -39,7 +41,7 @@ def strip_layout(width: int, n: int = N_DIGITS) -> tuple[int, int, int]:
     for rows in range(1, n + 1):
         per_row = -(-n // rows)
         step = min(MAX_STEP, avail // per_row)
-        tile = min(TILE, step - 2)
+        tile = min(TILE, step - 2 - GAP)  # 2: the frame's pixel on either side
         if tile >= MIN_TILE or per_row == 1:
             return max(1, tile), max(3, step), per_row
     raise AssertionError("unreachable")
@@ -78,7 +80,7 @@ class LiveTestStrip(QWidget):
         return HEAD + rows * (self._tile + ANSWER)
 
     def tile_rect(self, i: int) -> QRect:
-        """Where tile ``i``'s image is drawn (its frame is 1 px around it, its answer in the 20 px below)."""
+        """Tile ``i``'s cell: paper with the digit ``PAD`` px inside; its frame 1 px around it, its answer in the 20 px below."""
         row, col = divmod(i, self._per_row)
         return QRect(2 + col * self._step, HEAD + row * (self._tile + ANSWER), self._tile, self._tile)
 
@@ -124,7 +126,8 @@ class LiveTestStrip(QWidget):
 
     def _render(self) -> None:
         if self.images is not None:
-            self._pixmaps = [gray_pixmap(im / 255.0, self._tile, dark_ink_on_light=not self._dark) for im in self.images]
+            side = max(1, self._tile - 2 * PAD)
+            self._pixmaps = [gray_pixmap(im / 255.0, side, dark_ink_on_light=not self._dark) for im in self.images]
         self.updateGeometry()
         self.update()
 
@@ -149,9 +152,11 @@ class LiveTestStrip(QWidget):
         bold = QFont(self.font())
         bold.setBold(True)
         p.setFont(bold)
+        paper = QColor(0, 0, 0) if self._dark else QColor(255, 255, 255)  # the digits' own background
         for i, pm in enumerate(self._pixmaps):
             r = self.tile_rect(i)
-            p.drawPixmap(r.topLeft(), pm)
+            p.fillRect(r, paper)
+            p.drawPixmap(r.x() + PAD, r.y() + PAD, pm)
             if ok is not None:
                 p.setPen(RIGHT if ok[i] else WRONG)
                 p.drawRect(r.x() - 1, r.y() - 1, r.width() + 1, r.height() + 1)
