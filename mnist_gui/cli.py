@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
     t.add_argument("--out", metavar="DIR", help="folder for best.keras and its sidecars (default: a new run folder)")
     t.add_argument("--name", help="a name for the run in the Runs list")
-    t.add_argument("--limit", type=_positive_int, metavar="N", help="use only the first N train and test images")
+    t.add_argument("--limit", type=_positive_int, metavar="N",
+                   help="train on the first N training images only (tested on all test images, as in the app)")
 
     e = sub.add_parser("evaluate", help="print a model's test accuracy")
     e.add_argument("model", metavar="MODEL.keras")
@@ -235,7 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from mnist_gui.ml.runs import clean_name as check_run_name  # the Runs list's rule for names
 
         check_run_name(args.name)
-    data = load_mnist(args.sub_data or args.data).limited(args.limit)
+    data = load_mnist(args.sub_data or args.data).limited(args.limit, test=False)  # one test set for every run
     cfg.validate(len(data.x_train))
     out = _fresh_run_dir(Path(args.out)) if args.out else new_run_dir("run")
     result, interrupted, error = _run_stoppable(lambda stop: run_training(cfg, data, out, PrintReporter(), stop, name=args.name or ""))

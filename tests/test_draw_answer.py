@@ -113,7 +113,7 @@ def _span(layout) -> QRectF:
 def test_confidence_and_true_label_sit_in_the_active_models_column(qtbot):
     panel = _panel(qtbot)
     panel.show_reading(Reading(probs([7], [0.743]), probs([7], [0.951]), "MLP", "CNN", (False,)), 0, true_label=7)
-    qtbot.wait(20)
+    panel.layout().activate()  # the new texts laid out now
     main, cmp_ = _span(panel.main_col), _span(panel.cmp_col)
     assert main.right() <= cmp_.left() + 1, "the active model's column left of the compare model's"
     for label in (panel.conf_label, panel.truth_label):
@@ -155,3 +155,17 @@ def test_unsure_buttons_follow_the_theme(qtbot):
         assert ":checked { color: palette(highlighted-text)" in b.styleSheet(), "selected: the highlight's text colour"
     finally:
         apply_theme("light")
+
+
+def test_without_a_compare_answer_the_message_has_the_whole_width(qtbot):
+    """A blank canvas (every start, every Clear) or no other architecture: no empty right-hand column."""
+    panel = _panel(qtbot)
+    panel.show_blank("Draw a digit (or a number) on the canvas")
+    panel.layout().activate()
+    assert panel.conf_label.width() > 0.8 * panel.width()
+    panel.show_reading(Reading(probs([7], [0.743]), None, "MLP", "", (False,)), 0)
+    panel.layout().activate()
+    assert panel.conf_label.width() > 0.8 * panel.width()
+    panel.show_reading(Reading(probs([7], [0.743]), probs([7], [0.951]), "MLP", "CNN", (False,)), 0)
+    panel.layout().activate()
+    assert _span(panel.cmp_col).width() > 0.3 * panel.width()  # with a compare answer, its column is back

@@ -32,7 +32,7 @@ def test_painting_stays_on_the_calling_thread(qapp):
     def pool_threads() -> int:
         return sum("pooled" in (t / "comm").read_text() for t in Path("/proc/self/task").iterdir())
 
-    assert os.environ.get("QT_NO_GUI_THREADPOOL") == "1"
+    assert os.environ.get("QT_NO_GUI_THREADPOOL") is not None  # Qt asks only whether it is set
     image = QImage(1200, 1200, QImage.Format_ARGB32_Premultiplied)
     image.fill(Qt.white)
     p = QPainter(image)

@@ -156,7 +156,8 @@ def test_a_progress_update_repaints_the_progress_line_alone(qtbot):
     monitor.installEventFilter(watch)
     for step in range(17, 375, 17):
         monitor.on_batch(0, step, 375, {"loss": 0.5, "accuracy": 0.9})
-        qtbot.wait(1)
+        QApplication.sendPostedEvents()  # whatever the update asked for (layouts, repaints) happens now
+        QApplication.processEvents()
     window.removeEventFilter(watch)
     monitor.removeEventFilter(watch)
     assert seen == [], seen  # nothing beneath the progress line was laid out or painted again
@@ -185,3 +186,23 @@ def test_the_empty_plots_say_points_are_coming_while_a_job_runs_and_a_finished_r
     assert x is None or len(x) == 0  # no empty stretch before epoch 1
     monitor.show()  # the view re-ranges when it paints
     qtbot.waitUntil(lambda: plots.loss_plot.getViewBox().viewRange()[0][0] > 0.5)  # fails on timeout
+
+
+def test_a_new_job_clears_the_last_runs_curves_at_once_and_the_progress_line_follows_the_font(qtbot):
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.ensure_plots()
+    monitor.show_history({"loss": [0.5, 0.3, 0.2], "accuracy": [0.8, 0.9, 0.95]})  # a loaded model's or the last run's
+    assert monitor.plots.point_count() > 0
+    monitor.start("Training", epochs=3, samples_per_epoch=1000)  # seconds before the new job's first batch
+    assert monitor.plots.point_count() == 0 and monitor.plots.hints["loss"].isVisible()
+
+    from PySide6.QtGui import QFont
+
+    label = monitor.time_label
+    before = label.height()
+    bigger = QFont(monitor.font())
+    bigger.setPointSizeF(bigger.pointSizeF() * 1.6)
+    monitor.setFont(bigger)  # e.g. the desktop's font size raised
+    assert label.height() >= label.sizeHint().height() > before
+    assert label.width() >= label.sizeHint().width()

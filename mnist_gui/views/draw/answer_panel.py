@@ -111,7 +111,7 @@ class AnswerPanel(QGroupBox):
         cmp_col.addWidget(self.compare_label)
         cmp_col.addWidget(self.compare_caption)
         cmp_col.addStretch(1)
-        answers = QHBoxLayout()
+        answers = self._answers = QHBoxLayout()
         answers.addLayout(main_col, 3)
         answers.addLayout(cmp_col, 2)
         v = QVBoxLayout(self)
@@ -135,6 +135,7 @@ class AnswerPanel(QGroupBox):
         self.model_caption.setText("")
         self.compare_label.setText("")
         self.compare_caption.setText("")
+        self._answers.setStretch(1, 0)  # no compare answer: the message has the panel's width
         self.disagree_label.hide()
         self._set_digit_buttons([], -1)
         self.bars.set_probs(None)
@@ -177,6 +178,7 @@ class AnswerPanel(QGroupBox):
 
     def _show_compare(self, r: Reading, n: int) -> None:
         other = r.compare_number
+        self._answers.setStretch(1, 0 if other is None else 2)  # an empty compare column takes no width
         if other is None:
             self.compare_label.setText("")
             self.compare_caption.setText("")

@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QTabWidget, QVBoxLayout, QWidget,
@@ -29,8 +29,9 @@ def steady(widget: QWidget, sample: str = "") -> None:
     if isinstance(widget, QLabel):
         text = widget.text()
         widget.setText(sample or text)  # measured as the label lays it out (QLabel adds a margin to the text)
-        widget.setFixedSize(max(widget.sizeHint().width(), QLabel(text).sizeHint().width()), widget.sizeHint().height())
+        size = widget.sizeHint()
         widget.setText(text)
+        widget.setFixedSize(max(size.width(), widget.sizeHint().width()), max(size.height(), widget.sizeHint().height()))
 
 
 def set_text(label: QLabel, text: str) -> None:
@@ -96,7 +97,8 @@ class TrainingMonitor(QWidget):
         self.result_label.setWordWrap(True)
         prog.addWidget(self.progress, 0, 0, 1, 4)
         samples = ("Epoch 10/10", "Step 375/375", "Elapsed 00:00 · ETA 00:00", "000,000 samples/s")
-        for i, (w, sample) in enumerate(zip((self.epoch_label, self.step_label, self.time_label, self.speed_label), samples)):
+        self._steady = list(zip((self.epoch_label, self.step_label, self.time_label, self.speed_label), samples))
+        for i, (w, sample) in enumerate(self._steady):
             steady(w, sample)
             prog.addWidget(w, 1, i, Qt.AlignLeft)
             prog.setColumnStretch(i, 1)  # the bar and the result line keep the full width; the labels sit in quarters
@@ -133,6 +135,12 @@ class TrainingMonitor(QWidget):
         self.timer.timeout.connect(self._refresh_next)
         self._stale: set[str] = set()  # plots whose data changed since they were last given it
         self._turn = 0
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            for label, sample in getattr(self, "_steady", ()):  # sized for the font they now have
+                steady(label, sample)
 
     # --- TensorFlow loading -----------------------------------------------------------------------------
     def show_loading(self, on: bool, text: str = "Loading TensorFlow…") -> None:
@@ -204,6 +212,8 @@ class TrainingMonitor(QWidget):
         self.ensure_plots()
         self.history = {}
         self.batch_x, self.batch_loss, self.batch_acc = [], [], []
+        self.mark_dirty()
+        self.refresh_plots()  # the last run's curves go now, not at the new job's first batch (seconds away)
         self.log.clear()
         self.result_label.setText(f"{what}…")
         self.use_result_btn.hide()
