@@ -154,6 +154,17 @@ def test_runs_of_earlier_versions_still_load_rename_and_delete():
     assert not old.exists() and tuned.exists()
 
 
+def test_the_number_of_images_fitted_on_is_recorded_and_older_records_have_none():
+    limited = make_run("limited", {**META, "train_images": 2400})
+    old = make_run("old")  # META has no train_images: a record written before it was kept
+    odd = make_run("odd", {**META, "train_images": "many"})  # not a count: not shown, the run still listed
+    runs, warnings = list_runs()
+    by_id = {r.id: r for r in runs}
+    assert warnings == [] and by_id[limited].train_images == 2400
+    assert by_id[old].train_images is None and by_id[odd].train_images is None
+    assert rename_run(limited, "renamed").train_images == 2400
+
+
 def test_delete_model_removes_the_three_files_and_tolerates_missing_ones(tmp_path):
     m = fake_model(tmp_path / "m.keras")
     (tmp_path / "m.json").unlink()

@@ -89,6 +89,25 @@ def test_summary_follows_the_form_for_both_architectures(tab):
     assert tab.config().cnn.conv1_kernel == 3
 
 
+def test_the_summary_title_names_what_it_describes_and_its_total(tab):
+    """Not "Model summary" (read as the active model): the network these settings build, its total in view."""
+    from mnist_gui.ml.model import summarize_config
+
+    box = tab.form.summary_box
+    tab.apply_preset("notebook")
+    assert box.title() == "Network these settings build — 669,706 parameters"
+    tab.apply_preset("cnn")
+    cnn_total = summarize_config(tab.config()).total_params
+    assert box.title().endswith(f"— {cnn_total:,} parameters") and f"Total params: {cnn_total:,}" in tab.summary.toPlainText()
+    assert cnn_total != 669_706
+    tab.form.dense_units.setValue(tab.form.dense_units.value() + 1)  # every edit: the title follows the text
+    edited = summarize_config(tab.config()).total_params
+    assert edited > cnn_total and box.title().endswith(f"— {edited:,} parameters")
+    tab.lr.setText("fast")  # an invalid form keeps the last summary, and its title with it
+    assert not tab.form.valid and box.title().endswith(f"— {edited:,} parameters")
+    assert f"Total params: {edited:,}" in tab.summary.toPlainText()
+
+
 def test_an_invalid_cnn_field_is_reported_inline(tab):
     tab.apply_preset("cnn")
     tab.lr.setText("abc")

@@ -96,3 +96,23 @@ def test_fine_tuning_shows_with_the_cnn_form_at_1366x768(qtbot):
         labels = [form.form_layout.labelForField(row) for row in form.cnn_rows]
         assert all(label.isVisible() == (arch == "cnn") for label in labels), arch
     w.close()
+
+
+def test_the_summary_title_shows_whole_at_1366x768(qtbot):
+    """The group's title carries the total ("… — 669,706 parameters"): it is read in full, not cut off, and it does
+    not widen the form column."""
+    from PySide6.QtWidgets import QStyle, QStyleOptionGroupBox
+
+    w, tab = train_tab_at_1366x768(qtbot, "default")
+    box = tab.form.summary_box
+    width = tab.left_scroll.width()
+    for preset in ("default", "cnn"):
+        tab.apply_preset(preset)
+        qtbot.wait(50)
+        opt = QStyleOptionGroupBox()
+        box.initStyleOption(opt)
+        label = box.style().subControlRect(QStyle.CC_GroupBox, opt, QStyle.SC_GroupBoxLabel, box)
+        assert "parameters" in box.title() and box.rect().contains(label), (preset, label, box.rect())
+        assert label.width() >= box.fontMetrics().horizontalAdvance(box.title()), preset
+        assert tab.left_scroll.width() == width
+    w.close()

@@ -198,11 +198,53 @@ def test_a_new_job_clears_the_last_runs_curves_at_once_and_the_progress_line_fol
     assert monitor.plots.point_count() == 0 and monitor.plots.hints["loss"].isVisible()
 
     from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
 
-    label = monitor.time_label
-    before = label.height()
-    bigger = QFont(monitor.font())
-    bigger.setPointSizeF(bigger.pointSizeF() * 1.6)
-    monitor.setFont(bigger)  # e.g. the desktop's font size raised
-    assert label.height() >= label.sizeHint().height() > before
-    assert label.width() >= label.sizeHint().width()
+    app = QApplication.instance()
+    sheet = app.styleSheet()
+    app.setStyleSheet("")  # an app style sheet (other tests' themes) keeps a parent's font from its children
+    try:
+        label = monitor.time_label
+        before = label.height()
+        bigger = QFont(monitor.font())
+        bigger.setPointSizeF(bigger.pointSizeF() * 1.6)
+        monitor.setFont(bigger)  # e.g. a bigger font for the whole window
+        assert label.sizeHint().height() > before
+        assert label.height() >= label.sizeHint().height() and label.width() >= label.sizeHint().width()
+    finally:
+        app.setStyleSheet(sheet)
+
+
+def test_accuracy_is_plotted_in_percent_while_the_history_stays_in_fractions(qtbot):
+    """The headline and the Runs list say 82.92 %: the accuracy plot's axis does too (not 0.83); the data the tab
+    keeps (and exports as CSV) stays in fractions, as Keras gives it."""
+    import numpy as np
+
+    from mnist_gui.views.train.exports import history_csv
+
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.ensure_plots()
+    plots = monitor.plots
+    assert plots.acc_plot.plotItem.titleLabel.text == "Accuracy (%)"
+    monitor.start("Training", epochs=2, samples_per_epoch=1000)
+    monitor.timer.stop()
+    monitor.on_batch(0, 5, 10, {"loss": 1.5, "accuracy": 0.45})
+    monitor.on_epoch(0, {"loss": 1.5, "accuracy": 0.45, "val_loss": 1.0, "val_accuracy": 0.8125}, 1.0)
+    monitor.stop_timer()
+    _, batch = plots.curves["accuracy"]["batch"].getData()
+    _, val = plots.curves["accuracy"]["val"].getData()
+    _, loss = plots.curves["loss"]["val"].getData()
+    assert np.allclose(batch, [45.0]) and np.allclose(val, [81.25]) and np.allclose(loss, [1.0])  # loss unscaled
+    assert monitor.history["val_accuracy"] == [0.8125] and monitor.history["accuracy"] == [0.45]
+    assert history_csv(monitor.history).splitlines()[1].split(",") == ["1", "0.45", "1.5", "0.8125", "1.0"]
+
+    class Run:  # an earlier run, overlaid
+        name, arch, created, best_epoch = "earlier", "mlp", None, 2
+        history = {"loss": [0.9, 0.5], "accuracy": [0.7, 0.9], "val_loss": [0.6, 0.4], "val_accuracy": [0.85, 0.95]}
+
+    plots.set_overlays([Run()])
+    acc_ys = [tuple(np.round(y, 6)) for _, y in plots._points("accuracy")]
+    assert (85.0, 95.0) in acc_ys and (70.0, 90.0) in acc_ys and (95.0,) in acc_ys  # validation, train, best-epoch star
+    assert (0.6, 0.4) in [tuple(np.round(y, 6)) for _, y in plots._points("loss")]
+    assert Run.history["val_accuracy"] == [0.85, 0.95]

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from mnist_gui.paths import runs_dir
 from mnist_gui.views.state import AppState
-from mnist_gui.views.train.runs_panel import RunsPanel
+from mnist_gui.views.train.runs_panel import COLUMNS, ID_ROLE, MISSING, RunsPanel
 from mnist_gui.views.train_tab import TrainTab
 
 
-def _write_run(run_id: str, acc: float, epochs: int, arch: str = "mlp", preset: str = "default") -> Path:
+def _write_run(run_id: str, acc: float, epochs: int, arch: str = "mlp", preset: str = "default",
+              train_images: int | None = None) -> Path:
     folder = runs_dir() / run_id
     folder.mkdir(parents=True)
     loss = [1.0 / (i + 1) for i in range(epochs)]
@@ -25,6 +27,8 @@ def _write_run(run_id: str, acc: float, epochs: int, arch: str = "mlp", preset: 
            "arch": arch, "preset": preset, "seed": 42, "config": {"arch": arch, "preset": preset, "epochs": epochs},
            "history": history, "best_epoch": epochs, "test_accuracy": acc, "seconds": 12.0 * epochs, "complete": True,
            "model": "best.keras", "versions": {}}
+    if train_images is not None:  # records written before it was kept have none
+        rec["train_images"] = train_images
     (folder / "run.json").write_text(json.dumps(rec))
     for name in ("best.keras", "best.weights.npz", "best.json"):
         (folder / name).write_bytes(b"x")
@@ -35,7 +39,7 @@ def _write_run(run_id: str, acc: float, epochs: int, arch: str = "mlp", preset: 
 def tab(qtbot):
     _write_run("run-a", 0.981, 3)
     _write_run("run-b", 0.975, 5, arch="cnn", preset="cnn")
-    _write_run("run-c", 0.990, 2)
+    _write_run("run-c", 0.990, 2, train_images=2400)
     t = TrainTab(AppState())
     qtbot.addWidget(t)
     t.resize(1200, 800)
@@ -47,12 +51,39 @@ def tab(qtbot):
 def test_lists_runs_sortable(tab):
     panel: RunsPanel = tab.runs
     assert set(panel.run_ids()) == {"run-a", "run-b", "run-c"} and not panel.damaged.isVisible()
-    panel.table.sortByColumn(5, Qt.DescendingOrder)  # test accuracy
+    panel.table.sortByColumn(COLUMNS.index("Test accuracy"), Qt.DescendingOrder)
     assert panel.run_ids() == ["run-c", "run-a", "run-b"]
-    panel.table.sortByColumn(4, Qt.AscendingOrder)  # epochs
+    panel.table.sortByColumn(COLUMNS.index("Epochs"), Qt.AscendingOrder)
     assert panel.run_ids() == ["run-c", "run-a", "run-b"]
-    row = [panel.proxy.index(0, c).data() for c in range(7)]
-    assert row[2] == "MLP" and row[5] == "99.00%" and row[6] == "0:24"
+    row = dict(zip(COLUMNS, (panel.proxy.index(0, c).data() for c in range(len(COLUMNS)))))
+    assert row["Architecture"] == "MLP" and row["Test accuracy"] == "99.00%" and row["Fit time"] == "0:24"
+    panel.table.sortByColumn(COLUMNS.index("Images"), Qt.DescendingOrder)  # runs without the count sort last
+    assert panel.run_ids()[0] == "run-c"
+
+
+def test_fit_time_says_what_it_counts_and_images_shows_a_limited_run(tab):
+    panel = tab.runs
+    header = [panel.proxy.headerData(c, Qt.Horizontal) for c in range(len(COLUMNS))]
+    assert "Time" not in header and "Fit time" in header and "Images" in header
+    tip = panel.proxy.headerData(COLUMNS.index("Fit time"), Qt.Horizontal, Qt.ToolTipRole)
+    assert "epochs" in tip and "Elapsed" in tip and "evaluations" in tip
+    assert "validation split" in panel.proxy.headerData(COLUMNS.index("Images"), Qt.Horizontal, Qt.ToolTipRole)
+    images = {panel.proxy.index(row, 0).data(ID_ROLE): panel.proxy.index(row, COLUMNS.index("Images")).data()
+              for row in range(panel.proxy.rowCount())}
+    assert images == {"run-c": "2,400", "run-a": MISSING, "run-b": MISSING}  # older records: a dash
+
+
+def test_the_runs_table_fits_its_columns_at_1366x768(tab):
+    tab.resize(1366, 768)
+    tab.monitor.bottom_tabs.setCurrentWidget(tab.runs)
+    table = tab.runs.table
+    QApplication.processEvents()
+    header = table.horizontalHeader()
+    assert header.length() <= table.viewport().width(), "no sideways scrolling"
+    name = COLUMNS.index("Name")
+    assert header.sectionSize(name) >= table.fontMetrics().horizontalAdvance("run-20260101-100000-000000")
+    for c, title in enumerate(COLUMNS):  # every header readable in full
+        assert header.sectionSize(c) >= header.fontMetrics().horizontalAdvance(title)
 
 
 def test_overlays_the_selected_runs(tab):

@@ -21,7 +21,9 @@ def test_short_training_updates_plots_accuracy_and_draw_model(qtbot, window):
     window.tabs.setCurrentWidget(tab)
     tab.apply_preset("notebook")
     tab.epochs.setValue(2)
-    batches = []
+    tab.limit.setValue(1500)  # fewer images than the data has: the Runs list says so
+    batches, statuses = [], []
+    window.state.statusMessage.connect(statuses.append)
     with qtbot.waitSignal(tab.trainingFinished, timeout=120000) as blocker:
         tab.train_btn.click()
         assert not tab.train_btn.isEnabled() and tab.stop_btn.isEnabled()
@@ -31,7 +33,21 @@ def test_short_training_updates_plots_accuracy_and_draw_model(qtbot, window):
     assert batches, "no batch signals arrived"
     assert len(tab.history["val_loss"]) == 2
     assert tab._plots.point_count() > 4
-    assert "Test accuracy:" in tab.result_label.text() and f"{result.test_accuracy:.2%}" in tab.result_label.text()
+    assert tab.result_label.text() == f"Test accuracy: {result.test_accuracy:.2%} — best epoch {result.best_epoch}"
+    assert "  " not in tab.result_label.text()
+    assert statuses[-1] == (f"Training done: test accuracy {result.test_accuracy:.2%}; "
+                            "the Draw, Dataset and Inside tabs now use this model")
+    # The accuracy plot is in percent; the history the tab keeps (and exports) stays in fractions.
+    _, val_plotted = tab._plots.curves["accuracy"]["val"].getData()
+    assert all(0.0 <= v <= 1.0 for v in tab.history["val_accuracy"])
+    assert np.allclose(val_plotted, np.asarray(tab.history["val_accuracy"]) * 100)
+    # The Runs list: the run fitted on 1,200 images (1,500 less the 20 % validation split).
+    assert result.train_images == 1200
+    runs = tab.runs
+    from mnist_gui.views.train.runs_panel import COLUMNS, ID_ROLE
+
+    row = next(r for r in range(runs.proxy.rowCount()) if runs.proxy.index(r, 0).data(ID_ROLE) == result.run_id)
+    assert runs.proxy.index(row, COLUMNS.index("Images")).data() == "1,200"
     assert window.state.model.kind == "trained" and window.state.model.path == result.model_path
     assert "trained this session" in window.model_label.text()
     # the Draw tab now predicts with the new model
@@ -201,6 +217,8 @@ def test_esc_in_epoch_one_keeps_the_better_active_model_unless_the_user_chooses(
     # the user can still choose it
     tab.use_result_btn.click()
     assert window.state.model.kind == "trained" and window.state.model.path == result.model_path
+    assert tab.result_label.text() == (f"Test accuracy: {result.test_accuracy:.2%} — best epoch {result.best_epoch} "
+                                       "(stopped; now the active model)")
     assert window.settings.value("active_model/path") == str(result.model_path)
     assert not tab.use_result_btn.isVisible()
 

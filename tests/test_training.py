@@ -122,6 +122,7 @@ def test_each_checkpoint_has_its_json_even_if_the_run_is_then_aborted(small_mnis
     meta = read_metadata(tmp_path / "best.keras")
     assert meta["best_epoch"] == 1 and meta["complete"] is False and len(meta["history"]["val_loss"]) == 1
     assert meta["config"]["epochs"] == 3
+    assert meta["train_images"] == TrainingConfig.preset_config("notebook").fit_size(len(small_mnist.x_train))  # listed as it trains
 
 
 # --- issue 15/12: typed results, one training-set size, both architectures, run records -------------------
@@ -141,6 +142,9 @@ def test_result_is_complete_and_typed(small_mnist, tmp_path):
     assert runs[0].model_path == result.model_path.absolute() and runs[0].test_accuracy == pytest.approx(result.test_accuracy)
     assert runs[0].arch == "mlp" and runs[0].preset == "notebook" and runs[0].seed == 42 and runs[0].epochs == 1
     assert runs[0].history["val_loss"] == result.history["val_loss"] and runs[0].complete
+    # the images it fitted on: the 600 given less the 20 % validation split, in the result, best.json and the record
+    assert result.train_images == 480 and result.meta()["train_images"] == 480 and runs[0].train_images == 480
+    assert read_metadata(result.model_path)["train_images"] == 480
 
 
 def test_stop_reason_is_an_enum_on_a_stopped_run(small_mnist, tmp_path):

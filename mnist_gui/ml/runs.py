@@ -1,8 +1,8 @@
 """The record of every training run (GUI and CLI), for the Runs list: ``<user data>/runs/<run-id>/``.
 
 A run folder holds ``best.keras`` with its sidecars (``best.weights.npz``, ``best.json``) and ``run.json``:
-architecture, hyperparameters, seed, history, best epoch, test accuracy, duration, versions and the name the
-user gave it. ``run_training`` records every run itself (``RunWriter``): at each new best checkpoint
+architecture, hyperparameters, seed, history, best epoch, test accuracy, fit time (``seconds``), the number of
+images fitted on (``train_images``, absent from older records), versions and the name the user gave it. ``run_training`` records every run itself (``RunWriter``): at each new best checkpoint
 (``complete: false``, so an interrupted run is still listed) and at the end. A CLI run with ``--out``
 elsewhere gets a run folder holding only ``run.json``, which points to its model.
 
@@ -52,6 +52,7 @@ class RunRecord:
     stop_reason: str = ""
     legacy: bool = False  # written by a version before the Runs list (no run.json)
     versions: dict[str, str] = field(default_factory=dict)
+    train_images: int | None = None  # the images the run fit on; None in records written before it was kept
 
     @property
     def title(self) -> str:
@@ -101,6 +102,7 @@ class RunWriter:
                "history": meta.get("history", {}), "best_epoch": meta.get("best_epoch", 0),
                "test_accuracy": meta.get("test_accuracy"), "test_accuracy_before": meta.get("test_accuracy_before"),
                "test_loss": meta.get("test_loss"), "seconds": meta.get("train_seconds"),
+               "train_images": meta.get("train_images"),
                "stop_reason": meta.get("stop_reason", ""), "complete": complete,
                "model": self.model_path.name if self.model_path.parent == self.folder else str(self.model_path),
                "versions": _versions()}
@@ -151,6 +153,11 @@ def _optional_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _optional_int(value: Any) -> int | None:
+    """A count the list only shows: anything but a whole number reads as not recorded (the run is still listed)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def _from_run_json(folder: Path, d: Any) -> RunRecord:
     if not isinstance(d, dict):
         raise ValueError("not a JSON object")
@@ -165,7 +172,8 @@ def _from_run_json(folder: Path, d: Any) -> RunRecord:
         test_accuracy=_optional_float(d.get("test_accuracy")), seconds=_optional_float(d.get("seconds")),
         best_epoch=int(d.get("best_epoch", 0)), history=history, model_path=model if model.is_absolute() else folder / model,
         folder=folder, config=cfg, seed=None if d.get("seed") is None else int(d["seed"]), complete=bool(d.get("complete", True)),
-        stop_reason=str(d.get("stop_reason", "")), versions={str(k): str(v) for k, v in dict(d.get("versions", {})).items()})
+        stop_reason=str(d.get("stop_reason", "")), versions={str(k): str(v) for k, v in dict(d.get("versions", {})).items()},
+        train_images=_optional_int(d.get("train_images")))
 
 
 def _from_best_json(folder: Path, d: Any) -> RunRecord:
@@ -180,7 +188,8 @@ def _from_best_json(folder: Path, d: Any) -> RunRecord:
         test_accuracy=_optional_float(d.get("test_accuracy")), seconds=_optional_float(d.get("train_seconds")),
         best_epoch=int(d.get("best_epoch", 0)), history=history, model_path=folder / "best.keras", folder=folder, config=cfg,
         seed=None if cfg.get("seed") is None else int(cfg["seed"]), complete=bool(d.get("complete", True)),
-        stop_reason=str(d.get("stop_reason", "")), legacy=True, versions={str(k): str(v) for k, v in dict(d.get("versions", {})).items()})
+        stop_reason=str(d.get("stop_reason", "")), legacy=True, versions={str(k): str(v) for k, v in dict(d.get("versions", {})).items()},
+        train_images=_optional_int(d.get("train_images")))
 
 
 def _read(folder: Path) -> RunRecord | None:
@@ -252,7 +261,8 @@ def rename_run(run_id: str, name: str) -> RunRecord:
         d = {"format": "mnist-gui run", "format_version": FORMAT_VERSION, "id": rec.id, "created": rec.created.isoformat(),
              "arch": rec.arch, "preset": rec.preset, "seed": rec.seed, "config": rec.config, "history": rec.history,
              "best_epoch": rec.best_epoch, "test_accuracy": rec.test_accuracy, "seconds": rec.seconds,
-             "stop_reason": rec.stop_reason, "complete": rec.complete, "model": rec.model_path.name, "versions": rec.versions}
+             "stop_reason": rec.stop_reason, "complete": rec.complete, "model": rec.model_path.name, "versions": rec.versions,
+             "train_images": rec.train_images}
     d["name"] = clean_name(name)
     _write_record(rec.folder, d)
     return get_run(run_id)

@@ -44,6 +44,7 @@ class TrainingResult:
     predictor: Any = None  # the numpy predictor of the best checkpoint (NumpyPredictor or NumpyCnnPredictor)
     model: Any = None  # the loaded best Keras model (stays on the training thread)
     run_id: str = ""  # the run's record in the user data folder ("" when not recorded)
+    train_images: int = 0  # the images the run fit on (the training set less the validation split)
 
     @property
     def stopped(self) -> bool:
@@ -67,6 +68,7 @@ class TrainingResult:
             "stop_reason": self.stop_reason,
             "train_seconds": self.seconds,
             "samples_per_second": self.samples_per_second,
+            "train_images": self.train_images,
         }
 
 
@@ -184,7 +186,7 @@ def evaluate_untrained(cfg: TrainingConfig, data: Mnist) -> float:
 
 
 def _checkpoint_callback(cfg: TrainingConfig, reporter: TrainingReporter, ckpt_path: Path, saved_model: Any,
-                         record: Any) -> Any:
+                         record: Any, n_fit: int) -> Any:
     import keras
 
     from mnist_gui.ml.model_io import save_model
@@ -211,7 +213,7 @@ def _checkpoint_callback(cfg: TrainingConfig, reporter: TrainingReporter, ckpt_p
                 reporter.message(f"Epoch {epoch + 1}: val_loss improved from {self.best:.5f} to {val_loss:.5f}, saving model to {ckpt_path}")
                 self.best, self.best_epoch = val_loss, epoch + 1
                 meta = {"arch": cfg.arch, "config": cfg.to_dict(), "history": self.history, "best_epoch": self.best_epoch,
-                        "best_val_loss": val_loss, "complete": False}
+                        "best_val_loss": val_loss, "train_images": n_fit, "complete": False}
                 save_model(saved_model, ckpt_path, meta)  # the bare model (no training-only wrapper), its files all or none
                 if record is not None:
                     record.write(meta)
@@ -286,7 +288,7 @@ def _train(cfg: TrainingConfig, data: Mnist, ckpt_path: Path, reporter: Training
     reporter.message(f"Test accuracy before training: {acc_before:.2%}")
 
     progress = progress_callback(reporter, stop_event, cfg.epochs, steps)
-    best = _checkpoint_callback(cfg, reporter, ckpt_path, model, writer)
+    best = _checkpoint_callback(cfg, reporter, ckpt_path, model, writer, n_fit)
     t0 = time.perf_counter()
     # Keras' own validation_split would be computed by Keras; the split is sliced here so fit_size is the truth.
     hist = fit_model.fit(batches(x_fit, y_fit, cfg.batch_size, shuffle_seed=cfg.seed), epochs=cfg.epochs,
@@ -308,7 +310,7 @@ def _train(cfg: TrainingConfig, data: Mnist, ckpt_path: Path, reporter: Training
         config=cfg, history=history, test_accuracy_before=acc_before, test_accuracy=test_acc, test_loss=test_loss,
         best_epoch=best.best_epoch, model_path=ckpt_path, stop=progress.reason, seconds=seconds,
         samples_per_second=(epochs_run * n_fit / seconds) if seconds > 0 else 0.0,
-        predictor=predictor_from_keras(best_model, name=ckpt_path.name), model=best_model,
+        predictor=predictor_from_keras(best_model, name=ckpt_path.name), model=best_model, train_images=n_fit,
     )
     from mnist_gui.ml.model_io import write_metadata
 

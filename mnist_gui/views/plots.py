@@ -2,7 +2,8 @@
 earlier runs overlaid for comparison (TensorBoard-style: each run its own colour, its best epoch marked).
 
 An empty plot says what it will show; the x axis counts whole epochs from 0 (batch points lie between them);
-the key to the curves is one line under both plots, never a box over the data."""
+the key to the curves is one line under both plots, never a box over the data. Accuracy is drawn in percent,
+as the app states it everywhere else; the histories the plots are given stay in fractions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from mnist_gui.views.train.palette import run_color
 
 COLORS = {"batch": (120, 150, 220), "train": (38, 99, 221), "val": (230, 120, 30)}
 HINTS = {"loss": "Train to see the loss per epoch", "accuracy": "Train to see the accuracy per epoch"}
+SCALE = {"loss": 1.0, "accuracy": 100.0}  # what a plot multiplies its values by: accuracy is shown in percent
 
 
 class EpochAxis(pg.AxisItem):
@@ -68,7 +70,7 @@ class TrainingPlots(QWidget):
         layout = QHBoxLayout()
         outer.addLayout(layout, 1)
         self.loss_plot = pg.PlotWidget(title="Loss", axisItems={"bottom": EpochAxis("bottom")})
-        self.acc_plot = pg.PlotWidget(title="Accuracy", axisItems={"bottom": EpochAxis("bottom")})
+        self.acc_plot = pg.PlotWidget(title="Accuracy (%)", axisItems={"bottom": EpochAxis("bottom")})
         self.curves = {}
         self.hints: dict[str, pg.TextItem] = {}
         self._anchors: dict[str, pg.PlotCurveItem] = {}
@@ -133,12 +135,12 @@ class TrainingPlots(QWidget):
             if name not in names:
                 continue
             y = ema(values) if smooth and values else np.asarray(values, dtype=float)
-            self.curves[name]["batch"].setData(x, y)
+            self.curves[name]["batch"].setData(x, y * SCALE[name])
             if key != self._epoch_keys.get(name):
                 self._epoch_keys[name] = key
                 for curve, hist_key in (("train", name), ("val", f"val_{name}")):
-                    ys = history.get(hist_key, [])
-                    self.curves[name][curve].setData(np.arange(1, len(ys) + 1, dtype=float), np.asarray(ys, dtype=float))
+                    ys = np.asarray(history.get(hist_key, []), dtype=float) * SCALE[name]
+                    self.curves[name][curve].setData(np.arange(1, len(ys) + 1, dtype=float), ys)
         self._show_empty()
 
     def set_overlays(self, runs: list) -> None:
@@ -154,8 +156,8 @@ class TrainingPlots(QWidget):
         for i, run in enumerate(runs):
             color = run_color(i)
             for name, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
-                val = np.asarray(run.history.get(f"val_{name}", []), dtype=float)
-                train = np.asarray(run.history.get(name, []), dtype=float)
+                val = np.asarray(run.history.get(f"val_{name}", []), dtype=float) * SCALE[name]
+                train = np.asarray(run.history.get(name, []), dtype=float) * SCALE[name]
                 items = []
                 if len(val):
                     items.append(plot.plot(np.arange(1, len(val) + 1, dtype=float), val, pen=pg.mkPen(color, width=2)))

@@ -318,10 +318,10 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         self.monitor.finish("stopped" if stopped else "done")
         self.strip.update_predictor(-1, result.predictor)
         note = f" (stopped: {result.stop_reason})" if stopped else ""
-        self.result_label.setText(f"Test accuracy: {result.test_accuracy:.2%}  — best epoch {result.best_epoch}{note}")
+        self.result_label.setText(f"Test accuracy: {result.test_accuracy:.2%} — best epoch {result.best_epoch}{note}")
         active = self.state.model
         if result.stop is StopReason.DIVERGED:
-            # A diverged run is kept on disk but not put in charge of the Draw and Dataset tabs.
+            # A diverged run is kept on disk but not put in charge of the Draw, Dataset and Inside tabs.
             self.state.show_status("Training diverged; the active model is unchanged")
             self.state.report_error("Training diverged", f"Training stopped: {result.stop_reason}. The best checkpoint so far "
                                     f"(epoch {result.best_epoch}, test accuracy {result.test_accuracy:.2%}) is kept at "
@@ -340,7 +340,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         else:
             self.state.set_model(ActiveModel(result.predictor, "trained", result.model_path, result.test_accuracy))
             what = "Training stopped" if stopped else "Training done"
-            self.state.show_status(f"{what}: test accuracy {result.test_accuracy:.2%}; the Draw and Dataset tabs now use this model")
+            self.state.show_status(f"{what}: test accuracy {result.test_accuracy:.2%}; the Draw, Dataset and Inside tabs now use this model")
         self.runs.refresh()
         self.trainingFinished.emit(result)
 
@@ -351,7 +351,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         if r is None:
             return
         self.state.set_model(ActiveModel(r.predictor, "trained", r.model_path, r.test_accuracy))
-        self.result_label.setText(f"Test accuracy: {r.test_accuracy:.2%}  — best epoch {r.best_epoch} (stopped; now the active model)")
+        self.result_label.setText(f"Test accuracy: {r.test_accuracy:.2%} — best epoch {r.best_epoch} (stopped; now the active model)")
         self.state.show_status(f"The stopped run's model ({r.test_accuracy:.2%}) is now the active model")
 
     def _on_failed(self, msg: str) -> None:

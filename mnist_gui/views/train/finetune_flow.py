@@ -83,7 +83,7 @@ class FinetuneFlow:
         if r is None:
             return
         self.state.set_model(ActiveModel(r.predictor, "finetuned", r.model_path, r.mnist_after))
-        self.state.show_status(f"Kept the fine-tuned model ({r.model_path}); the Draw and Dataset tabs now use it")
+        self.state.show_status(f"Kept the fine-tuned model ({r.model_path}); the Draw, Dataset and Inside tabs now use it")
 
     def discard_finetuned(self) -> None:
         r = self._take_pending()

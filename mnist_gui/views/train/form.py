@@ -21,6 +21,7 @@ from mnist_gui.ml.training import PRESETS, TrainingConfig
 
 log = logging.getLogger(__name__)
 
+SUMMARY_TITLE = "Network these settings build"
 ARCH_LABELS = {"mlp": "MLP (the notebook's dense network)", "cnn": "CNN (convolutional)"}
 PRESET_TIPS = {
     "notebook": "the notebook's MLP exactly (RMSprop)",
@@ -116,7 +117,9 @@ class TrainForm(QWidget):
         form.addRow(self.form_error)
         self.show_error("")
 
-        self.summary_box = QGroupBox("Model summary")
+        # Not the active model: the network a run with these settings would build (its total in the title, in view).
+        self.summary_box = QGroupBox(SUMMARY_TITLE)
+        self.summary_box.setToolTip("The network a run with these settings would build (not the active model)")
         sv = QVBoxLayout(self.summary_box)
         self.summary = _SummaryText(readOnly=True)
         self.summary.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
@@ -236,13 +239,19 @@ class TrainForm(QWidget):
         else:
             self.show_error("")
             self.valid = True
-            self.summary.setPlainText(describe(cfg))
+            self.set_summary(cfg)
             matches = [n for n in PRESETS if TrainingConfig.preset_config(n).to_dict() == replace(cfg, preset=n).to_dict()]
             if not matches and self.preset.currentText() != "custom":
                 self.preset.blockSignals(True)
                 self.preset.setCurrentText("custom")
                 self.preset.blockSignals(False)
         self.changed.emit()
+
+    def set_summary(self, cfg: TrainingConfig) -> None:
+        """The summary text and, in the group's title, its total (the two always change together)."""
+        summary = summarize_config(cfg)
+        self.summary.setPlainText(describe(cfg, summary))
+        self.summary_box.setTitle(f"{SUMMARY_TITLE} — {summary.total_params:,} parameters")
 
     def show_error(self, text: str) -> None:
         """Say what is wrong under the fields; its row takes no room when nothing is (the summary stays in view)."""
@@ -302,12 +311,13 @@ class _SummaryText(QPlainTextEdit):
         return QSize(super().sizeHint().width(), self.minimumHeight())
 
 
-def describe(cfg: TrainingConfig) -> str:
+def describe(cfg: TrainingConfig, summary: Any = None) -> str:
     """The summary text: layers and parameters of the network ``cfg`` builds, then loss, optimizer and metric.
 
+    ``summary``: ``summarize_config(cfg)`` when the caller has it already.
     Narrower than Keras's table so every column fits the form column at 1366×768: shapes per image ("24×24×32",
     not "(None, 24, 24, 32)"), and the MLP's whole table, total included, is the first 8 lines."""
-    summary = summarize_config(cfg)
+    summary = summary or summarize_config(cfg)
     rows = [(f"{r.name} ({TYPE_SHORT.get(r.kind, r.kind)})", _shape(r.output_shape), f"{r.params:,}") for r in summary.rows]
     name_w = max(len(n) for n, _, _ in [("Layer (type)", "", ""), *rows]) + 2
     shape_w = max(len(s) for _, s, _ in [("", "Output shape", ""), *rows]) + 2

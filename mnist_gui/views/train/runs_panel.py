@@ -23,14 +23,22 @@ from mnist_gui.views.train.palette import run_color
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Date", "Name", "Architecture", "Preset", "Epochs", "Test accuracy", "Time")
+COLUMNS = ("Date", "Name", "Architecture", "Preset", "Epochs", "Images", "Test accuracy", "Fit time")
+MISSING = "–"  # a value the record does not hold (as elsewhere in the app)
+HEADER_TIPS = {
+    "Images": "The training images the run fitted on: the training set (or the form's \"Training images\" limit)\n"
+              f"less the validation split. {MISSING} for runs recorded before this was kept.",
+    "Test accuracy": "Accuracy of the run's best checkpoint on all 10,000 test images",
+    "Fit time": "Time spent in the epochs themselves (training and validation).\nThe monitor's \"Elapsed\" counts the "
+                "whole job: it also covers building the network and the test-set evaluations before and after.",
+}
 SORT_ROLE = Qt.UserRole + 1
 ID_ROLE = Qt.UserRole + 2
 
 
 def _fmt_seconds(s: float | None) -> str:
     if s is None:
-        return "–"
+        return MISSING
     s = int(round(s))
     return f"{s // 60}:{s % 60:02d}"
 
@@ -47,6 +55,8 @@ class RunsPanel(QWidget):
 
         self.model = QStandardItemModel(0, len(COLUMNS), self)
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
+        for name, tip in HEADER_TIPS.items():
+            self.model.setHeaderData(COLUMNS.index(name), Qt.Horizontal, tip, Qt.ToolTipRole)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
@@ -125,7 +135,8 @@ class RunsPanel(QWidget):
             (r.arch.upper(), r.arch),
             (r.preset, r.preset),
             (epochs, r.epochs),
-            ("–" if acc is None else f"{acc:.2%}", -1.0 if acc is None else acc),
+            (MISSING if r.train_images is None else f"{r.train_images:,}", -1 if r.train_images is None else r.train_images),
+            (MISSING if acc is None else f"{acc:.2%}", -1.0 if acc is None else acc),
             (_fmt_seconds(r.seconds), -1.0 if r.seconds is None else r.seconds),
         ]
         items = []
