@@ -94,8 +94,11 @@ def test_export_button_exports_the_figure_on_the_page_showing(window, tmp_path, 
         tab.export_btn.click()
         assert saved[-1] == name and out.read_bytes()[:4] == b"\x89PNG"
     assert saved == ["first six", "pixels"]
-    tab.details.setCurrentWidget(tab.details.confusion)  # a table, not a figure: nothing to export
-    assert not tab.export_btn.isEnabled()
+    tab.details.setCurrentWidget(tab.details.confusion)  # a table, exported as drawn
+    out.unlink()
+    assert tab.export_btn.isEnabled()
+    tab.export_btn.click()
+    assert out.read_bytes()[:4] == b"\x89PNG"
     tab.details.setCurrentWidget(tab.first_six_page)
     assert not tab.send_btn.isVisible()  # it sends the selected image, shown on the Pixel values page only
 

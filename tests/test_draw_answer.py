@@ -169,3 +169,32 @@ def test_without_a_compare_answer_the_message_has_the_whole_width(qtbot):
     panel.show_reading(Reading(probs([7], [0.743]), probs([7], [0.951]), "MLP", "CNN", (False,)), 0)
     panel.layout().activate()
     assert _span(panel.cmp_col).width() > 0.3 * panel.width()  # with a compare answer, its column is back
+
+
+def test_fitted_box_tile_is_a_square_with_the_crop_centred_on_paper(qtbot):
+    """The "fit 20×20" tile: a 20×7 crop (a "1") fills a square tile, centred, its sides the paper's colour —
+    not a narrow thumbnail between grey bands; square images (the 28×28 input) are shown as before."""
+    from mnist_gui.ml.preprocess import fit_box
+    from mnist_gui.views.widgets import ImageTile, gray_pixmap, on_square
+
+    one = np.zeros((28, 28), np.float32)
+    one[4:24, 12:15] = 1.0
+    box = fit_box(one)
+    assert box.shape[0] == 20 and box.shape[1] < 10  # fit_box keeps the aspect ratio: h×w, not 20×20
+    sq = on_square(box)
+    assert sq.shape == (20, 20)
+    cols = np.flatnonzero(sq.max(0) > 0)
+    assert abs(cols[0] - (19 - cols[-1])) <= 1  # centred left-right
+    for dark in (False, True):
+        tile = ImageTile("Cropped and fitted into 20×20")
+        qtbot.addWidget(tile)
+        tile.show_array(box, dark)
+        img = tile.pixmap().toImage()
+        assert img.width() == img.height() == 96
+        paper = 0 if dark else 255
+        for x, y in ((2, 48), (93, 48), (20, 5)):  # the margins beside the digit: paper
+            assert img.pixelColor(x, y).red() == paper
+        assert img.pixelColor(48, 48).red() == 255 - paper  # the stroke, centred
+    square = np.random.default_rng(0).random((28, 28)).astype(np.float32)
+    tile.show_array(square, False)
+    assert tile.pixmap().toImage() == gray_pixmap(square, 96).toImage()  # the 28×28 input is unchanged

@@ -98,3 +98,47 @@ def test_headers_use_the_diagrams_names(qtbot, small_mnist) -> None:
     for text in (tab.activations.title.text(), tab.unit_view.title.text()):
         assert "dense" not in text and "conv2d" not in text
     qtbot.waitUntil(lambda: not tab.busy(), timeout=120_000)
+
+
+def test_headers_name_the_digit_of_a_drawn_number(qtbot, small_mnist) -> None:
+    """A number drawn on the Draw tab (1484): the panels say which of its digits they analyse and how to pick
+    another; a single digit is "your drawing", a dataset image its own name, and a cleared canvas keeps it."""
+    from mnist_gui.views.inside_tab import drawing_desc
+    from tests.test_inside import shown_inside_tab
+
+    assert drawing_desc(0, ()) == ("your drawing", "") == drawing_desc(0, (7,))
+    assert drawing_desc(1, (1, 4, 8, 4))[0] == "digit 2 of your drawing (1484)"
+    tab = shown_inside_tab(qtbot, small_mnist)
+    state = tab.state
+    x = small_mnist.x_test[0] / np.float32(255)
+    state.set_drawing(x, 0, (1, 4, 8, 4))
+    qtbot.waitUntil(lambda: tab.acts is not None and not tab._dirty, timeout=10_000)
+    assert state.drawing_digit == 0 and state.drawing_answers == (1, 4, 8, 4)
+    assert tab.saliency.title.text().endswith("— saliency on digit 1 of your drawing (1484)")
+    caption = tab.activations.caption.text()
+    assert caption.startswith("Input: digit 1 of your drawing (1484).") and "on the Draw tab" in caption
+    state.set_drawing(x, 2, (1, 4, 8, 4))
+    qtbot.waitUntil(lambda: not tab._dirty, timeout=10_000)
+    assert "digit 3 of your drawing (1484)" in tab.saliency.title.text()
+    state.set_drawing(x)  # one digit: as before
+    qtbot.waitUntil(lambda: not tab._dirty, timeout=10_000)
+    assert tab.saliency.title.text().endswith("saliency on your drawing") and "Draw tab" not in tab.activations.caption.text()
+    state.select_image(small_mnist.x_test[5], "test", 5)
+    qtbot.waitUntil(lambda: not tab._dirty, timeout=10_000)
+    state.set_drawing(None)
+    qtbot.waitUntil(lambda: not tab._dirty, timeout=10_000)
+    assert tab.input is not None and "test image #5" in tab.activations.caption.text()
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=120_000)
+
+
+def test_the_maps_top_tick_label_has_room_above_the_plot(hidden_map) -> None:
+    """The left axis's top tick label is centred on the plot's top edge: a margin above keeps it whole."""
+    from mnist_gui.views.inside.hidden_map import TOP_MARGIN
+
+    m = hidden_map
+    m.resize(400, 400)
+    m.show()
+    item = m.plot.getPlotItem()
+    assert item.layout.getContentsMargins()[1] == TOP_MARGIN
+    half_label = m.plot.getAxis("left").style["tickTextHeight"] / 2
+    assert m.plot.getViewBox().sceneBoundingRect().top() - item.sceneBoundingRect().top() >= half_label

@@ -391,7 +391,7 @@ class DrawTab(QWidget):
         conf = r.probs.max(1)
         self.canvas.set_overlay([Overlay(d.box, f"{int(p.argmax())} {c:.0%}", bool(c < LOW_CONFIDENCE), j == i)
                                  for j, (d, p, c) in enumerate(zip(self.digits, r.probs, conf))] if len(self.digits) > 1 else [])
-        self.state.set_drawing(x)
+        self.state.set_drawing(x, i, r.probs.argmax(1))  # which digit of a number, and what each reads as
         self.predicted.emit(int(r.probs[i].argmax()), float(conf[i]))
 
     def set_dark(self, dark: bool) -> None:

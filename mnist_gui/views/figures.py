@@ -1,7 +1,8 @@
 """The notebook's matplotlib figures, embedded (imported only when the Dataset tab first shows).
 
 The pixel-value view is one image composited from a per-value cell atlas (at the cell size in device pixels,
-labels as large as a cell allows) and blitted on selection, so redrawing stays fast.
+labels as large as a cell allows, none when that would be too small to read: then hovering a cell shows its
+value) and blitted on selection, so redrawing stays fast.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import matplotlib
 matplotlib.use("QtAgg")
 
 import numpy as np
+from PySide6.QtWidgets import QToolTip
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
@@ -120,6 +122,7 @@ class PixelCanvas(FigureCanvasQTAgg):
     ≈ 60 ms, which keeps the view well under its 150 ms budget on a loaded machine.
     """
 
+    MIN_LABEL_PX = 8  # a smaller font (pixels per em; its digits ~5 px tall) is unreadable: the cells go unlabelled
     MARGIN = 0.1  # share of a cell kept grey on each side of the widest label (1 pixel at least): labels stay apart
     HEIGHT = 0.6  # a label's ink is at most this share of its cell's height
 
@@ -140,7 +143,10 @@ class PixelCanvas(FigureCanvasQTAgg):
         self.rescaled = False
         self._dark: bool | None = None  # the theme the figure was last fully drawn in
         self._background = None  # the figure as last fully drawn, for blitting
+        self._label_px: dict[tuple[bool, int], int] = {}
+        self.hover_text = ""  # the pixel under the mouse and its value, as its tooltip shows it
         self.mpl_connect("draw_event", self._save_background)
+        self.mpl_connect("motion_notify_event", self._hover)
 
     def _glyphs(self, px: int) -> _GlyphCache:
         glyphs = self._glyphs_by_px.get(px)
@@ -149,6 +155,22 @@ class PixelCanvas(FigureCanvasQTAgg):
         return glyphs
 
     def label_px(self, rescaled: bool, cell: int) -> int:
+        """:meth:`fit_label_px`, remembered per cell size."""
+        px = self._label_px.get((rescaled, cell))
+        if px is None:
+            px = self._label_px[(rescaled, cell)] = self.fit_label_px(rescaled, cell)
+        return px
+
+    def labelled(self, rescaled: bool, cell: int) -> bool:
+        """Whether cells of ``cell`` pixels carry their numbers: only at a readable size."""
+        return self.label_px(rescaled, cell) >= self.MIN_LABEL_PX
+
+    def screen_cell(self) -> int:
+        """The cell size on screen, in device pixels (the axes' size over 28, rounded up as :meth:`render`)."""
+        _, _, w, h = self.ax.bbox.bounds
+        return -(-max(28, round(max(w, h))) // 28)
+
+    def fit_label_px(self, rescaled: bool, cell: int) -> int:
         """The largest font size (pixels per em) at which every label fits a cell of ``cell`` pixels (or one
         pixel narrower: cells vary by one) with :attr:`MARGIN` on each side, at most :attr:`HEIGHT` tall."""
         room_w, room_h = cell - 1 - 2 * max(1, round(self.MARGIN * cell)), self.HEIGHT * cell
@@ -174,10 +196,13 @@ class PixelCanvas(FigureCanvasQTAgg):
         """``(256, cell, cell)`` uint8: each value's cell, a grey square with its label in black or white."""
         cells = self._atlas.get((rescaled, cell))
         if cells is None:
-            glyphs = self._glyphs(self.label_px(rescaled, cell))
+            glyphs = self._glyphs(self.label_px(rescaled, cell)) if self.labelled(rescaled, cell) else None
             cells = np.empty((256, cell, cell), np.uint8)
             for v in range(256):
                 cell_img = np.full((cell, cell), v / 255.0, np.float32)
+                if glyphs is None:  # too small to read: a plain grey cell (hovering it shows its value)
+                    cells[v] = np.round(cell_img * 255)
+                    continue
                 mask = glyphs.get(cell_label(v, rescaled))
                 h, w = min(mask.shape[0], cell), min(mask.shape[1], cell)
                 top, left = (cell - h) // 2, (cell - w) // 2
@@ -240,3 +265,19 @@ class PixelCanvas(FigureCanvasQTAgg):
 
     def cell_text(self, y: int, x: int) -> str:
         return cell_label(int(self.values[y, x]), self.rescaled)
+
+    def _hover(self, event: object) -> None:
+        """Over a cell whose number is not drawn (too small to read), its value as a tooltip."""
+        x, y = getattr(event, "xdata", None), getattr(event, "ydata", None)
+        if getattr(event, "inaxes", None) is not self.ax or x is None or y is None or self.labelled(self.rescaled, self.screen_cell()):
+            if self.hover_text:
+                self.hover_text = ""
+                QToolTip.hideText()
+            return
+        col, row = min(27, max(0, int(round(x)))), min(27, max(0, int(round(y))))
+        text = f"row {row}, column {col}: {self.cell_text(row, col)}"
+        if text != self.hover_text:
+            self.hover_text = text
+            gui = getattr(event, "guiEvent", None)
+            pos = gui.globalPosition().toPoint() if gui is not None else self.mapToGlobal(self.rect().center())
+            QToolTip.showText(pos, text, self)

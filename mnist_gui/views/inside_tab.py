@@ -60,6 +60,8 @@ class InsideTab(QWidget):
         self.selected_layer = 0
         self.input: np.ndarray | None = None  # (28, 28) float32 in [0, 1]
         self.input_desc = "your drawing"
+        self.input_hint = ""  # after the activations' "Input: …": how to pick another digit of a drawn number
+        self._from_drawing = True  # the input is the Draw tab's (not a dataset image)
         self.acts: explain.Activations | None = None
         self.saliency_map: np.ndarray | None = None
         self.top_cache: dict[str, list[explain.TopImages]] = {}
@@ -104,6 +106,7 @@ class InsideTab(QWidget):
         self.unit_view = UnitView(err)
         self.unit_view.imageClicked.connect(lambda i: self.state.open_in_dataset("train", i))
         self.saliency = SaliencyView(err)
+        self.saliency.title.setWordWrap(True)  # "Why 4? — saliency on digit 2 of your drawing (1484)" never widens it
         self.saliency.againstChanged.connect(lambda _k: self._schedule())
         self.weights = WeightsTimeline(err)
         self.map = HiddenMap(err)
@@ -147,15 +150,17 @@ class InsideTab(QWidget):
 
     # --- inputs --------------------------------------------------------------------------------------
     def _drawing(self, image: object) -> None:
-        if image is None and self.input_desc != "your drawing":
+        if image is None and not self._from_drawing:
             return  # a cleared canvas does not hide the dataset image being looked at
         self.input = None if image is None else np.asarray(image, dtype=np.float32).reshape(28, 28)
-        self.input_desc = "your drawing"
+        self._from_drawing = True
+        self.input_desc, self.input_hint = drawing_desc(self.state.drawing_digit, self.state.drawing_answers)
         self._schedule()
 
     def _dataset_image(self, image: object, split: str, index: int) -> None:
         self.input = np.asarray(image, dtype=np.float32).reshape(28, 28) / (255.0 if np.asarray(image).dtype == np.uint8 else 1.0)
-        self.input_desc = f"{split} image #{index}"
+        self._from_drawing = False
+        self.input_desc, self.input_hint = f"{split} image #{index}", ""
         self._schedule()
 
     def _schedule(self) -> None:
@@ -259,7 +264,7 @@ class InsideTab(QWidget):
         self.activations.show_layer(info, self.layer_values(self.selected_layer), self.layer_names[self.selected_layer])
         self.activations.show_output(self.acts)
         self.activations.caption.setText(
-            f"Input: {self.input_desc}. Hover a unit for its value; click it to look closer." if self.acts is not None
+            f"Input: {self.input_desc}.{self.input_hint} Hover a unit for its value; click it to look closer." if self.acts is not None
             else "Draw a digit (Draw tab) or pick an image (Dataset tab).")
 
     # --- one unit ----------------------------------------------------------------------------------------
@@ -370,6 +375,15 @@ class InsideTab(QWidget):
                 continue
         self._threads = alive
         return bool(self._running) or bool(alive)
+
+
+def drawing_desc(digit: int, answers: tuple[int, ...]) -> tuple[str, str]:
+    """(what the input is, a hint) for the Draw tab's input: "your drawing", or of a number the digit analysed,
+    counted from the left — "digit 2 of your drawing (1484)" — and how to pick another."""
+    if len(answers) < 2 or not 0 <= digit < len(answers):
+        return "your drawing", ""
+    return (f"digit {digit + 1} of your drawing ({''.join(map(str, answers))})",
+            " For another digit, click it (or its button under the answer) on the Draw tab.")
 
 
 def _remember(cache: dict[str, Any], key: str, value: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class AppState(QObject):
         self.tf_requested = False
         self.compare_model: ActiveModel | None = None
         self.drawing = None  # the Draw tab's current model input (28x28 float32) or None
+        self.drawing_digit = 0  # which digit of the drawing ``drawing`` is (0: the first, or the only one)
+        self.drawing_answers: tuple[int, ...] = ()  # the model's reading of every digit of the drawing, when known
         self.predictions = PredictionCache(self)  # per model and split, computed off the GUI thread
 
     def set_data(self, data: Mnist) -> None:
@@ -124,8 +127,11 @@ class AppState(QObject):
         """Put a saved drawing's strokes back on the canvas, editable."""
         self.sendStrokesToCanvas.emit(strokes, label)
 
-    def set_drawing(self, image: object) -> None:
+    def set_drawing(self, image: object, digit: int = 0, answers: Sequence[int] = ()) -> None:
+        """The Draw tab's current model input; of a number, ``digit`` says which of its digits it is and
+        ``answers`` (the reading of each digit, e.g. 1, 4, 8, 4) what the whole drawing reads as."""
         self.drawing = image
+        self.drawing_digit, self.drawing_answers = int(digit), tuple(int(a) for a in answers)
         self.drawingChanged.emit(image)
 
     def select_image(self, image: object, split: str, index: int) -> None:

@@ -87,8 +87,22 @@ def gray_pixmap(a: np.ndarray, size: int, dark_ink_on_light: bool = True) -> QPi
     return QPixmap.fromImage(to_qimage(g).scaled(size, size, Qt.KeepAspectRatio, Qt.FastTransformation))
 
 
+def on_square(a: np.ndarray) -> np.ndarray:
+    """A non-square ink image centred on a square of its longer side, the margin left ink-free (the paper's
+    colour once shown): the 20×h fitted box reads as a digit in a 20×20 box, not as a stretched thumbnail."""
+    h, w = a.shape
+    if h == w:
+        return a
+    side = max(h, w)
+    out = np.zeros((side, side), np.float32)
+    top, left = (side - h) // 2, (side - w) // 2
+    out[top : top + h, left : left + w] = a
+    return out
+
+
 class ImageTile(QLabel):
-    """A captioned small image (used for the raw → cropped → 28×28 model-input view)."""
+    """A captioned small image (used for the raw → cropped → 28×28 model-input view); a non-square image (the
+    fitted box) is shown centred on a square of paper, so every tile is filled the same way."""
 
     def __init__(self, caption: str, size: int = 96, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,4 +116,4 @@ class ImageTile(QLabel):
         if a is None:
             self.clear()
             return
-        self.setPixmap(gray_pixmap(a, self._size, dark_ink_on_light=not dark))
+        self.setPixmap(gray_pixmap(on_square(np.asarray(a, np.float32)), self._size, dark_ink_on_light=not dark))

@@ -4,10 +4,10 @@ images; the confusion matrix. matplotlib is imported only when the pane is first
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from mnist_gui.views.dataset.confusion import ConfusionPanel
@@ -42,7 +42,7 @@ class DetailsPane(QTabWidget):
         self.info.setWordWrap(True)
         self.send_btn = QPushButton("Send to canvas")
         self.send_btn.setToolTip("Put this image on the Draw tab")
-        # Beside the tabs, not on one page: it exports whichever figure is showing (Pixel values or First six).
+        # Beside the tabs, not on one page: it exports whichever page is showing (the confusion matrix as seen).
         self.export_btn = QPushButton("Export figure…")
         self.export_btn.setToolTip("Save the figure on this page as a PNG image")
         self.setCornerWidget(self.export_btn, Qt.TopRightCorner)
@@ -61,7 +61,6 @@ class DetailsPane(QTabWidget):
         self.addTab(self.confusion, "Confusion matrix")
         self._image = np.zeros((28, 28), np.uint8)
         self._dark = False
-        self.currentChanged.connect(lambda _: self.export_btn.setEnabled(self.currentWidget() is not self.confusion))
 
     @property
     def figures_ready(self) -> bool:
@@ -105,6 +104,29 @@ class DetailsPane(QTabWidget):
         self.info.setText(html)
 
     def current_figure(self, which: str | None) -> object:
+        """What "Export figure…" saves (``which``: "pixels", "first_six", "confusion"; None: the page showing):
+        a matplotlib figure, or for the confusion matrix (a table) its picture with the same ``savefig``."""
         self.ensure_figures()
-        which = which or ("first_six" if self.currentWidget() is self.first_six_page else "pixels")
+        if which is None:
+            which = {self.first_six_page: "first_six", self.confusion: "confusion"}.get(self.currentWidget(), "pixels")
+        if which == "confusion":
+            return WidgetPicture(self.confusion)
         return (self.first_six if which == "first_six" else self.pixel_canvas).figure  # type: ignore[union-attr]
+
+
+class WidgetPicture:
+    """A widget as a figure to export: ``savefig(file, format="png", dpi=…)`` writes the widget as drawn (at
+    the screen's resolution, ``dpi`` ignored: a table is text, not a plot to re-render), like a figure's."""
+
+    def __init__(self, widget: QWidget) -> None:
+        self.widget = widget
+
+    def savefig(self, f: BinaryIO, format: str = "png", dpi: float | None = None) -> None:
+        if format != "png":
+            raise ValueError(f"only PNG, not {format!r}")
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.WriteOnly)
+        if not self.widget.grab().save(buf, "PNG"):
+            raise ValueError("the picture could not be encoded as PNG")
+        f.write(bytes(data))

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 PREVIEW = 80  # pixels: the hovered digit, ~3× its 28×28
 STAR = 28  # pixels: the current input's marker
 STAR_FILL = (255, 221, 0)
+TOP_MARGIN = 10  # pixels above the plot's frame: half a tick label, so the topmost one shows whole
 BACKGROUNDS = {False: "#ffffff", True: "#1e1f22"}
 CAPTION = "the star is the current input. Click a dot to open it."
 
@@ -57,6 +58,8 @@ class HiddenMap(Panel):
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.setAspectLocked(False)
+        # room above the plot: the left axis's top tick label is centred on its tick and would be cut in half
+        self.plot.getPlotItem().layout.setContentsMargins(1, TOP_MARGIN, 1, 1)
         # One scatter per label, each with one brush: 5,000 per-point brushes cost ~25 ms on the GUI thread
         self.scatters = [pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(*rgb, 200), hoverable=False) for rgb in LABEL_COLORS]
         for item in self.scatters:

@@ -1,0 +1,71 @@
+"""The Dataset tab's figures at small sizes: pixel-value cells too small for readable numbers go unlabelled and
+show the hovered pixel's value instead; the confusion matrix page exports as a PNG like the figures."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from matplotlib.backend_bases import MouseEvent
+from PySide6.QtGui import QImage
+
+
+def hover(canvas, row: float, col: float) -> None:
+    x, y = canvas.ax.transData.transform((col, row))
+    canvas.callbacks.process("motion_notify_event", MouseEvent("motion_notify_event", canvas, x, y))
+
+
+def test_small_cells_drop_their_numbers_and_show_the_hovered_value(qtbot, monkeypatch) -> None:
+    from mnist_gui.views import figures
+    from mnist_gui.views.figures import PixelCanvas
+
+    shown: list[str] = []  # the offscreen platform cannot raise a real tooltip (a Qt warning): record it
+
+    tip = SimpleNamespace(showText=lambda _pos, text, _w: shown.append(text), hideText=lambda: shown.append(""))
+    monkeypatch.setattr(figures, "QToolTip", tip)
+    canvas = PixelCanvas()
+    qtbot.addWidget(canvas)
+    img = np.zeros((28, 28), np.uint8)
+    img[5, 9], img[20, 3] = 200, 37
+    for size, labelled in ((360, False), (900, True)):
+        canvas.resize(size, size)
+        canvas.show()
+        canvas.show_image(img, False, False)
+        canvas.draw()  # a full draw at this size
+        cell = canvas.screen_cell()
+        assert canvas.labelled(False, cell) is labelled
+        assert (canvas.label_px(False, cell) >= canvas.MIN_LABEL_PX) is labelled
+        cells = canvas.atlas(False, cell)
+        plain = all((cells[v] == v).all() for v in range(256))  # each cell one grey level: no number drawn
+        assert plain is not labelled
+        hover(canvas, 5, 9)
+        assert canvas.hover_text == ("" if labelled else "row 5, column 9: 200")
+    canvas.resize(360, 360)
+    canvas.show_image(img, True, False)
+    canvas.draw()
+    hover(canvas, 20.3, 2.8)
+    assert canvas.hover_text == shown[-1] == "row 20, column 3: 0.1"  # the rescaled value, as a cell would write it
+    canvas.callbacks.process("motion_notify_event", MouseEvent("motion_notify_event", canvas, 1, 1))  # off the axes
+    assert canvas.hover_text == shown[-1] == ""
+    # an export draws its cells at its own (larger) size: numbers there even when the screen has none
+    assert canvas.labelled(False, 40)
+
+
+def test_the_confusion_matrix_page_exports_a_png(qtbot, tmp_path) -> None:
+    from mnist_gui.views.dataset.details import DetailsPane
+
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.resize(700, 600)
+    pane.show()
+    cm = np.diag(np.full(10, 90)) + 1
+    pane.confusion.show_matrix(cm)
+    pane.setCurrentWidget(pane.confusion)
+    assert pane.export_btn.isEnabled()
+    fig = pane.current_figure(None)
+    out = tmp_path / "confusion.png"
+    with open(out, "wb") as f:
+        fig.savefig(f, format="png", dpi=150)
+    img = QImage(str(out))
+    assert out.read_bytes()[:4] == b"\x89PNG" and img.width() == pane.confusion.width() and img.height() == pane.confusion.height()
+    assert pane.current_figure("pixels") is pane.pixel_canvas.figure
