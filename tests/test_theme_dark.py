@@ -129,7 +129,8 @@ def test_a_shown_digit_blends_with_the_dark_canvas(qtbot, themed) -> None:
 
 def test_weights_timeline_sits_on_the_dark_background(qtbot, themed) -> None:
     from mnist_gui.views.inside.common import diverging_lut
-    from mnist_gui.views.inside.weights_timeline import DARK_BACKGROUND, WeightsTimeline
+    from mnist_gui.views.inside.common import DARK_BACKGROUND
+    from mnist_gui.views.inside.weights_timeline import WeightsTimeline
 
     w = WeightsTimeline(lambda *_: None)
     qtbot.addWidget(w)

@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from mnist_gui.ml.explain import Activations, LayerInfo
-from mnist_gui.views.inside.common import ImageView, Panel, grid_shape, heat_lut, tile
+from mnist_gui.views.inside.common import ImageView, Panel, background, grid_shape, heat_lut, tile
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class ActivationsPanel(Panel):
         self._fg = "#1c1c1e"
 
     def set_dark(self, dark: bool) -> None:
-        bg, self._fg = ("#1e1f22", "#dfe1e5") if dark else ("#ffffff", "#1c1c1e")
+        bg, self._fg = background(dark), ("#dfe1e5" if dark else "#1c1c1e")
         for w in (self.grid, self.bars):
             w.setBackground(bg)
         for axis in ("left", "bottom"):

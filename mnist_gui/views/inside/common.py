@@ -32,6 +32,11 @@ def heat_lut() -> np.ndarray:
 DARK_BACKGROUND = (30, 31, 34)  # #1e1f22, the Inside panels' background in the dark theme
 
 
+def background(dark: bool) -> str:
+    """The Inside panels' background: white, or :data:`DARK_BACKGROUND` in the dark theme."""
+    return "#{:02x}{:02x}{:02x}".format(*DARK_BACKGROUND) if dark else "#ffffff"
+
+
 def diverging_lut(dark: bool = False) -> np.ndarray:
     """Blue (negative) → white (0) → red (positive): the saliency and weight colours. In the dark theme the middle
     is the panel's background: zero weights and gaps are the background, not a white block; blue and red still

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mnist_gui.ml.explain import Embedding
-from mnist_gui.views.inside.common import LABEL_COLORS, ImageView, Panel
+from mnist_gui.views.inside.common import LABEL_COLORS, ImageView, Panel, background
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,6 @@ PREVIEW = 80  # pixels: the hovered digit, ~3× its 28×28
 STAR = 28  # pixels: the current input's marker
 STAR_FILL = (255, 221, 0)
 TOP_MARGIN = 10  # pixels above the plot's frame: half a tick label, so the topmost one shows whole
-BACKGROUNDS = {False: "#ffffff", True: "#1e1f22"}
 CAPTION = "the star is the current input. Click a dot to open it."
 
 
@@ -104,12 +103,12 @@ class HiddenMap(Panel):
     def _star_colors(self, dark: bool) -> None:
         """The star's outline is the theme's text colour (white on dark, black on light), its halo the background."""
         self.marker.setPen(pg.mkPen("#ffffff" if dark else "#000000", width=2.0))
-        halo = pg.mkColor(BACKGROUNDS[dark])
+        halo = pg.mkColor(background(dark))
         halo.setAlpha(215)  # the dots under it show faintly: the star hides nothing for good
         self.halo.setBrush(pg.mkBrush(halo))
 
     def set_dark(self, dark: bool) -> None:
-        bg, fg = BACKGROUNDS[dark], ("#dfe1e5" if dark else "#1c1c1e")
+        bg, fg = background(dark), ("#dfe1e5" if dark else "#1c1c1e")
         self._star_colors(dark)
         self.plot.setBackground(bg)
         self.thumb.setBackground(bg)

@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut
+from mnist_gui.views.inside.common import ImageView, Panel, background, diverging_lut
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class SaliencyView(Panel):
 
     def set_dark(self, dark: bool) -> None:
         self._dark = dark
-        self.view.setBackground("#1e1f22" if dark else "#ffffff")
+        self.view.setBackground(background(dark))
 
     def show_map(self, image: np.ndarray | None, sal: np.ndarray | None, legend: str) -> None:
         self._map = sal

@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-from mnist_gui.views.inside.common import ImageView, Panel, diverging_lut, grid_shape, tile
+from mnist_gui.views.inside.common import ImageView, Panel, background, diverging_lut, grid_shape, tile
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class UnitView(Panel):
         self._shown: tuple[np.ndarray, float] | None = None  # the template picture and its colour limit
 
     def set_dark(self, dark: bool) -> None:
-        bg = "#1e1f22" if dark else "#ffffff"
+        bg = background(dark)
         self.template.setBackground(bg)
         self.tops.setBackground(bg)
         self._lut = diverging_lut(dark)

@@ -7,11 +7,10 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
-from mnist_gui.views.inside.common import DARK_BACKGROUND, ImageView, Panel, diverging_lut, tile
+from mnist_gui.views.inside.common import ImageView, Panel, background, diverging_lut, tile
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class WeightsTimeline(Panel):
         self._lut = diverging_lut(False)
 
     def set_dark(self, dark: bool) -> None:
-        self.view.setBackground(pg.mkColor(DARK_BACKGROUND) if dark else "#ffffff")
+        self.view.setBackground(background(dark))
         self._lut = diverging_lut(dark)
         self._show(self.slider.value())
 
