@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor
 
 from mnist_gui.views.draw.answer_panel import AMBER_TEXT, AnswerPanel, Reading, compare_caption, confident
-from mnist_gui.views.draw.overlay import composited, overlay_colors, tag_text_color
+from mnist_gui.views.draw.overlay import composited, contrast_ratio, overlay_colors, tag_text_color
 from mnist_gui.views.widgets import LABEL_W, MAX_ROW_H, bar_row_rects, bar_rows
 
 
@@ -21,11 +22,8 @@ def probs(digits: list[int], confs: list[float]) -> np.ndarray:
 
 
 def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
-    def lum(c):
-        lin = [(v / 255 / 12.92) if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in c]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-    hi, lo = sorted((lum(a), lum(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
+    """WCAG contrast of two RGB triples (the overlay's own ``contrast_ratio``)."""
+    return contrast_ratio(QColor(*a), QColor(*b))
 
 
 def hex_rgb(h: str) -> tuple[int, int, int]:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from mnist_gui.views.theme import is_dark
 from mnist_gui.views.widgets import LOW_CONFIDENCE, ProbabilityBars
 
 log = logging.getLogger(__name__)
@@ -217,13 +218,10 @@ class AnswerPanel(QGroupBox):
         self._restyle()
 
     # --- amber text, readable in either theme -----------------------------------------------------------
-    def _dark(self) -> bool:
-        return self.palette().color(QPalette.Window).lightness() < 128
-
     def _restyle(self) -> None:
         """Amber text in the current theme's shade: the unsure single digit, the note, the unsure buttons
         (a selected button keeps the highlighted text colour on its highlight)."""
-        a = amber(self._dark())
+        a = amber(is_dark())
         self.digit_label.setStyleSheet(f"color: {a};" if self._amber_digit else "")
         self.disagree_label.setStyleSheet(f"color: {a}; font-weight: bold;")
         for b in self.digit_btns:
