@@ -13,7 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +156,6 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
     configure_threads()
     import keras
 
-    from mnist_gui.ml.inference import predictor_from_keras
     from mnist_gui.ml.model_io import load_keras_model, save_model
 
     model, _ = load_keras_model(base_model_path)
@@ -209,7 +208,6 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
 
     mnist_after, mine_after = measure("After")
     result = FinetuneResult(cfg, mine_before, mine_after, mnist_before, mnist_after, len(tune_x), len(held_x), out,
-                            seconds, StopReason.STOPPED_BY_USER if stopped else StopReason.COMPLETED, history, model,
-                            predictor_from_keras(model, name=out.name))
-    save_model(model, out, result.meta(str(base_model_path)))  # the model and its details, all or none
-    return result
+                            seconds, StopReason.STOPPED_BY_USER if stopped else StopReason.COMPLETED, history, model)
+    # the model and its details, all or none; save_model makes the numpy predictor it writes, which the result carries
+    return replace(result, predictor=save_model(model, out, result.meta(str(base_model_path))))

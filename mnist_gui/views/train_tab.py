@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QSplitter, 
 from mnist_gui.errors import ConfigError
 from mnist_gui.ml.finetune import MIN_TUNE_DIGITS, FinetuneConfig
 from mnist_gui.ml.progress import StopReason
-from mnist_gui.ml.training import TrainingConfig
+from mnist_gui.ml.training import TrainingConfig, TrainingResult
 from mnist_gui.paths import new_run_dir
 from mnist_gui.views.finetune_panel import FinetunePanel
 from mnist_gui.views.state import ActiveModel, AppState
@@ -318,7 +318,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         self.monitor.finish("stopped" if stopped else "done")
         self.strip.update_predictor(-1, result.predictor)
         note = f" (stopped: {result.stop_reason})" if stopped else ""
-        self.result_label.setText(f"Test accuracy: {result.test_accuracy:.2%} — best epoch {result.best_epoch}{note}")
+        self.result_label.setText(result_line(result, note))
         active = self.state.model
         if result.stop is StopReason.DIVERGED:
             # A diverged run is kept on disk but not put in charge of the Draw, Dataset and Inside tabs.
@@ -351,7 +351,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         if r is None:
             return
         self.state.set_model(ActiveModel(r.predictor, "trained", r.model_path, r.test_accuracy))
-        self.result_label.setText(f"Test accuracy: {r.test_accuracy:.2%} — best epoch {r.best_epoch} (stopped; now the active model)")
+        self.result_label.setText(result_line(r, " (stopped; now the active model)"))
         self.state.show_status(f"The stopped run's model ({r.test_accuracy:.2%}) is now the active model")
 
     def _on_failed(self, msg: str) -> None:
@@ -383,3 +383,8 @@ def _beats(accuracy: float, active: ActiveModel | None) -> bool:
     if active is None:
         return True
     return active.test_accuracy is not None and accuracy > active.test_accuracy
+
+
+def result_line(result: TrainingResult, note: str = "") -> str:
+    """The monitor's headline for a finished run: 'Test accuracy: 98.59% — best epoch 9', then ``note``."""
+    return f"Test accuracy: {result.test_accuracy:.2%} — best epoch {result.best_epoch}{note}"
