@@ -14,20 +14,21 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QButtonGroup, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from mnist_gui.errors import UserError
 from mnist_gui.ml.my_digits import PenStroke
-from mnist_gui.ml.preprocess import bounding_box, fit_box
+from mnist_gui.ml.preprocess import bounding_box
 from mnist_gui.views.canvas import RENDER_SIZE, DrawCanvas, Stroke
 from mnist_gui.views.draw.items import CanvasDigit, Overlay
+from mnist_gui.views.draw.model_input import ModelInputStrip
 from mnist_gui.views.draw.answer_panel import AnswerPanel, Reading
 from mnist_gui.views.draw.teach_row import TeachRow
 from mnist_gui.views.draw.why import WhyRequest, WhyView
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.theme import is_dark
-from mnist_gui.views.widgets import LOW_CONFIDENCE, ImageTile
+from mnist_gui.views.widgets import LOW_CONFIDENCE
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +59,6 @@ def _pen_strokes(strokes: list[Stroke], box: tuple[float, float, float, float] |
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     k = min(1.0, TEACH_BOX / max(box[2] - box[0], box[3] - box[1], 1e-6))
     return tuple(PenStroke(((s.array() - (cx, cy)) * k + 0.5).astype(np.float32), s.width * k, s.eraser) for s in strokes)
-
-
-def _around_ink(raw: np.ndarray) -> np.ndarray:
-    """The part of the wide canvas raster holding ink, squared with a margin, for the "drawing" tile."""
-    bbox = bounding_box(raw)
-    if bbox is None:
-        return raw
-    top, bottom, left, right = bbox
-    side = max(bottom - top, right - left, RENDER_SIZE // 2) + RENDER_SIZE // 8
-    cy, cx = (top + bottom) // 2, (left + right) // 2
-    out = np.zeros((side, side), np.float32)
-    r0, c0 = cy - side // 2, cx - side // 2
-    src = raw[max(r0, 0) : r0 + side, max(c0, 0) : c0 + side]
-    out[max(-r0, 0) : max(-r0, 0) + src.shape[0], max(-c0, 0) : max(-c0, 0) + src.shape[1]] = src
-    return out
 
 
 class DrawTab(QWidget):
@@ -117,9 +103,9 @@ class DrawTab(QWidget):
         self.clear_btn.clicked.connect(self.clear)
         self.random_btn.clicked.connect(self.random_test_digit)
 
-        self.raw_tile, self.box_tile, self.input_tile = ImageTile("Your drawing"), ImageTile("Cropped and fitted into 20×20"), ImageTile("The 28×28 the model sees")
-        self.why_tile = ImageTile("Saliency (integrated gradients): red = ink that makes it this digit, blue = ink that "
-                                  "argues against it. ◐ Why (W) colours the drawing itself. More in the Inside tab.")
+        self.model_input = ModelInputStrip()
+        self.raw_tile, self.box_tile, self.input_tile, self.why_tile = (
+            self.model_input.raw_tile, self.model_input.box_tile, self.model_input.input_tile, self.model_input.why_tile)
         self.why = WhyView(self.canvas, self.why_tile, self)
         tools = QHBoxLayout()
         for w in (self.pen_btn, self.eraser_btn):
@@ -152,24 +138,9 @@ class DrawTab(QWidget):
         self.digit_label, self.conf_label, self.truth_label, self.bars = (
             self.answer.digit_label, self.answer.conf_label, self.answer.truth_label, self.answer.bars)
 
-        io_box = QGroupBox("What the model sees")
-        iv = QHBoxLayout(io_box)
-        for tile, caption in ((self.raw_tile, "drawing"), (self.box_tile, "fit 20×20"), (self.input_tile, "28×28 input"),
-                              (self.why_tile, "why: red for, blue against")):
-            col = QVBoxLayout()
-            col.addWidget(tile, 0, Qt.AlignCenter)
-            cap = QLabel(caption)
-            cap.setAlignment(Qt.AlignCenter)
-            col.addWidget(cap)
-            iv.addLayout(col)
-            if tile not in (self.input_tile, self.why_tile):
-                arrow = QLabel("→")
-                arrow.setAlignment(Qt.AlignCenter)
-                iv.addWidget(arrow)
-
         right = QVBoxLayout()
         right.addWidget(self.answer, 1)
-        right.addWidget(io_box)
+        right.addWidget(self.model_input)
 
         # The content scrolls when the window is smaller than it (a 1024×600 screen) instead of forcing a
         # larger window; NoFocus keeps keyboard focus, and so the shortcuts below, on the tab's widgets.
@@ -338,8 +309,7 @@ class DrawTab(QWidget):
         dark = is_dark()
         self.last_probs, self.reading, self.digits = None, None, []
         self.answer.show_blank(text, mark)
-        self.box_tile.show_array(None, dark)
-        self.input_tile.show_array(None, dark)
+        self.model_input.blank(dark)
         self.canvas.set_overlay([])
         self.why.clear()
         self.teach.set_digit_count(1)
@@ -350,7 +320,7 @@ class DrawTab(QWidget):
         self._timer.stop()  # a pending update is this one
         t0 = time.perf_counter()
         raw = self.raster = self.canvas.render_array()
-        self.raw_tile.show_array(_around_ink(raw), is_dark())
+        self.model_input.show_drawing(raw, is_dark())
         model = self.state.model
         if model is None:
             self._blank("Loading the model…")
@@ -383,8 +353,7 @@ class DrawTab(QWidget):
         x = self.digits[i].x
         self.last_probs = r.probs[i]
         self.answer.show_reading(r, i, self.true_label)
-        self.box_tile.show_array(fit_box(raw if raw is not None else x), dark)
-        self.input_tile.show_array(x, dark)
+        self.model_input.show_input(x, raw, dark)
         model = self.state.model
         self.why.request(WhyRequest(model.predictor if model else None, tuple(self.digits), tuple(int(a) for a in r.probs.argmax(1)),
                                     i, self.raster, dark))
