@@ -27,6 +27,8 @@ def test_small_cells_drop_their_numbers_and_show_the_hovered_value(qtbot, monkey
     qtbot.addWidget(canvas)
     img = np.zeros((28, 28), np.uint8)
     img[5, 9], img[20, 3] = 200, 37
+    said: list[bool] = []  # what the canvas says of its numbers (the Dataset tab shows a hint when they are gone)
+    canvas.labelsShown.connect(said.append)
     for size, labelled in ((360, False), (900, True)):
         canvas.resize(size, size)
         canvas.show()
@@ -34,6 +36,7 @@ def test_small_cells_drop_their_numbers_and_show_the_hovered_value(qtbot, monkey
         canvas.draw()  # a full draw at this size
         cell = canvas.screen_cell()
         assert canvas.labelled(False, cell) is labelled
+        assert said[-1] is labelled
         assert (canvas.label_px(False, cell) >= canvas.MIN_LABEL_PX) is labelled
         cells = canvas.atlas(False, cell)
         plain = all((cells[v] == v).all() for v in range(256))  # each cell one grey level: no number drawn
@@ -49,6 +52,9 @@ def test_small_cells_drop_their_numbers_and_show_the_hovered_value(qtbot, monkey
     assert canvas.hover_text == shown[-1] == ""
     # an export draws its cells at its own (larger) size: numbers there even when the screen has none
     assert canvas.labelled(False, 40)
+    assert said == [False, True, False]  # said on each change, not on every draw
+    # a 1366×768 screen's maximised window has 18 px cells: still numbered ("255" at 8 px, 2 px apart)
+    assert canvas.labelled(False, 18) and canvas.labelled(True, 18)
 
 
 def test_the_confusion_matrix_page_exports_a_png(qtbot, tmp_path) -> None:
@@ -69,3 +75,19 @@ def test_the_confusion_matrix_page_exports_a_png(qtbot, tmp_path) -> None:
     img = QImage(str(out))
     assert out.read_bytes()[:4] == b"\x89PNG" and img.width() == pane.confusion.width() and img.height() == pane.confusion.height()
     assert pane.current_figure("pixels") is pane.pixel_canvas.figure
+
+
+def test_the_pixel_page_says_where_the_values_went_when_its_cells_are_too_small(qtbot) -> None:
+    from mnist_gui.views.dataset.details import DetailsPane
+
+    pane = DetailsPane()
+    qtbot.addWidget(pane)
+    pane.ensure_figures()
+    pane.show_pixels(np.full((28, 28), 200, np.uint8))
+    pane.resize(420, 420)
+    pane.show()
+    qtbot.waitUntil(lambda: pane.pixel_canvas.labels_shown is False)
+    assert pane.values_hint.isVisible()
+    pane.resize(1000, 1000)
+    qtbot.waitUntil(lambda: pane.pixel_canvas.labels_shown is True)
+    assert not pane.values_hint.isVisible()

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("QtAgg")
 
 import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QToolTip
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
@@ -126,10 +127,13 @@ class PixelCanvas(FigureCanvasQTAgg):
     MARGIN = 0.1  # share of a cell kept grey on each side of the widest label (1 pixel at least): labels stay apart
     HEIGHT = 0.6  # a label's ink is at most this share of its cell's height
 
+    labelsShown = Signal(bool)  # after a full draw, when it changes: whether the cells on screen carry their numbers
+
     def __init__(self) -> None:
         super().__init__(Figure(figsize=(6, 6), layout="constrained"))
         self.ax = self.figure.add_subplot(111)
         self.im = _CellsImage(self.ax, self)
+        self.labels_shown: bool | None = None
         self.ax.add_image(self.im)
         self.ax.set_xlim(-0.5, 27.5)
         self.ax.set_ylim(27.5, -0.5)
@@ -172,8 +176,16 @@ class PixelCanvas(FigureCanvasQTAgg):
 
     def fit_label_px(self, rescaled: bool, cell: int) -> int:
         """The largest font size (pixels per em) at which every label fits a cell of ``cell`` pixels (or one
-        pixel narrower: cells vary by one) with :attr:`MARGIN` on each side, at most :attr:`HEIGHT` tall."""
-        room_w, room_h = cell - 1 - 2 * max(1, round(self.MARGIN * cell)), self.HEIGHT * cell
+        pixel narrower: cells vary by one) with :attr:`MARGIN` on each side, at most :attr:`HEIGHT` tall.
+
+        Where that is too small to read, a margin of one pixel is tried: at a 1366×768 screen's 18 px cells
+        "255" is then 8 px, 2 px from its neighbour's label, instead of no numbers at all.
+        """
+        px = self._fit_label_px(rescaled, cell, max(1, round(self.MARGIN * cell)))
+        return px if px >= self.MIN_LABEL_PX else max(px, self._fit_label_px(rescaled, cell, 1))
+
+    def _fit_label_px(self, rescaled: bool, cell: int, margin: int) -> int:
+        room_w, room_h = cell - 1 - 2 * margin, self.HEIGHT * cell
         labels = {cell_label(v, rescaled) for v in range(256)}
         labels = {t for t in labels if len(t) == max(map(len, labels))}  # the widest: "100"…"255" or "0.0"…"1.0"
         ref = self._glyphs(64)  # the labels' ink at 64 px per em, scaled: where to start looking (hinting varies)
@@ -223,6 +235,10 @@ class PixelCanvas(FigureCanvasQTAgg):
 
     def _save_background(self, event: object) -> None:
         self._background = self.copy_from_bbox(self.figure.bbox)
+        shown = self.labelled(self.rescaled, self.screen_cell())
+        if shown != self.labels_shown:
+            self.labels_shown = shown
+            self.labelsShown.emit(shown)
 
     def resizeEvent(self, event) -> None:
         self._background = None  # saved at the old size: the next selection draws in full

@@ -46,9 +46,15 @@ class DetailsPane(QTabWidget):
         self.export_btn = QPushButton("Export figure…")
         self.export_btn.setToolTip("Save the figure on this page as a PNG image")
         self.setCornerWidget(self.export_btn, Qt.TopRightCorner)
+        # Said only while the cells are too small for their numbers (a small window): where the values went.
+        self.values_hint = QLabel("Too small for the values: hover a pixel to read it")
+        self.values_hint.setWordWrap(True)
+        self.values_hint.setEnabled(False)  # the palette's quieter text: a note, not a control
+        self.values_hint.hide()
         row = QHBoxLayout()
         row.addWidget(self.rescale_box)
         row.addStretch(1)
+        row.addWidget(self.values_hint)
         row.addWidget(self.send_btn)
         self.pixel_layout.addLayout(row)
         self.pixel_layout.addWidget(self.info)
@@ -72,6 +78,7 @@ class DetailsPane(QTabWidget):
         from mnist_gui.views.figures import FirstSixCanvas, PixelCanvas  # matplotlib: ~0.4 s
 
         self.pixel_canvas = PixelCanvas()
+        self.pixel_canvas.labelsShown.connect(lambda shown: self.values_hint.setVisible(not shown))
         self.pixel_layout.insertWidget(1, self.pixel_canvas, 1)
         self.first_six = FirstSixCanvas()
         self.first_six_layout.addWidget(self.first_six, 1)
