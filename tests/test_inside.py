@@ -187,6 +187,25 @@ def test_cnn_model_shows_feature_maps(qtbot, tab, small_mnist) -> None:
     qtbot.waitUntil(lambda: tab.unit_view.top_indices is not None and not tab.busy(), timeout=60_000)
 
 
+def test_before_any_run_the_weights_panel_shows_the_active_models_own(qtbot, tab) -> None:
+    """Not an empty box until someone trains: the active model's first layer, as trained, said to be that."""
+    from tests.test_explain_conv import small_cnn
+
+    w = tab.weights
+    assert not w.snapshots and w.epoch_label.text() == "the active model, as trained"
+    expected = explain.first_layer_pictures(tab.state.model.predictor.kernels[0])
+    np.testing.assert_array_equal(w.model_pictures, expected)
+    assert w.view.image.image.shape == (8 * 30 - 2, 8 * 30 - 2)
+    assert "64 units of the first Dense layer" in w.caption.text() and "Train tab" in w.caption.text()
+    assert not w.slider.isEnabled()
+    tab.state.set_model(ActiveModel(small_cnn(), "file", None, None))  # a CNN: its conv1 filters
+    n = explain.first_kernel(tab.state.model.predictor).shape[-1]
+    assert w.model_pictures.shape[0] == n and f"{n} filters" in w.caption.text()
+    tab.state.publish_training_weights(0, np.ones((784, 512), np.float32))  # a run's own take over
+    assert w.epoch_label.text() == "after epoch 1 (of 1 so far)"
+    qtbot.waitUntil(lambda: not tab.busy(), timeout=60_000)  # the CNN's map, started by the model change
+
+
 def test_training_weights_timeline(qtbot, tab) -> None:
     rng = np.random.default_rng(0)
     for epoch in range(4):

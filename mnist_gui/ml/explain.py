@@ -306,6 +306,23 @@ def first_layer_pictures(kernel: np.ndarray) -> np.ndarray:
     raise ValueError(f"not a first-layer kernel: shape {k.shape}")
 
 
+def first_kernel(predictor: Any) -> np.ndarray | None:
+    """A numpy predictor's first-layer kernel (the MLP's first Dense, the CNN's conv1), None if it has none."""
+    kernels = getattr(predictor, "kernels", None)
+    if callable(kernels):
+        kernels = kernels()
+    return np.asarray(kernels[0]) if kernels else None
+
+
+def model_first_layer(predictor: Any) -> np.ndarray | None:
+    """:func:`first_layer_pictures` of a predictor's own first layer; None for a model without one."""
+    kernel = first_kernel(predictor)
+    try:
+        return first_layer_pictures(kernel) if kernel is not None else None
+    except ValueError:
+        return None
+
+
 def add_weight_snapshot(snapshots: list[tuple[int, np.ndarray]], epoch: int, kernel: np.ndarray) -> None:
     """Append ``epoch``'s (0-based) first-layer pictures to a run's ``snapshots``; an epoch not after the last
     one starts a new run. Raises ``ValueError`` (the list unchanged) for a kernel that is no first layer."""

@@ -198,6 +198,7 @@ class InsideTab(QWidget):
         self.layers = layers
         self.layer_names = layer_names(layers)
         self.diagram.set_layers(layers, self.selected_layer)
+        self.weights.show_model(explain.model_first_layer(pred))  # until a training run sends its own
         total = sum(i.params for i in layers)
         label = self.state.model.label() if self.state.model is not None else ""
         self.model_panel.title.setText(f"<b>The model</b> — {total:,} parameters · {label.removeprefix('Model: ')}"

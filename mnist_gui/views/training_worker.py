@@ -98,14 +98,13 @@ def _bare_model(model: Any) -> Any:
 def snapshot(model: Any) -> tuple[Any, Any]:
     """(numpy predictor of the current weights, copy of the first layer's kernel) — conv1 for a CNN, the first
     Dense (784, units) for the MLP."""
+    from mnist_gui.ml.explain import first_kernel
     from mnist_gui.ml.inference import predictor_from_keras
 
     predictor = predictor_from_keras(_bare_model(model), name="live")
-    kernels = getattr(predictor, "kernels", None)
-    if callable(kernels):
-        kernels = kernels()
-    kernel = kernels[0].copy() if kernels else None  # the predictor's arrays are already copies; the GUI gets its own
-    return predictor, kernel
+    kernel = first_kernel(predictor)
+    # the predictor's arrays are already copies; the GUI gets its own
+    return predictor, (kernel.copy() if kernel is not None else None)
 
 
 class TrainingWorker(QObject):

@@ -1,5 +1,5 @@
 """Weights as they learn: the first layer's pictures (an MLP's Dense units over the 28×28 input, or a CNN's conv
-filters; at most 64), one snapshot per epoch, with a slider."""
+filters; at most 64), one snapshot per epoch, with a slider. Before any run, the active model's own (as trained)."""
 
 from __future__ import annotations
 
@@ -50,13 +50,34 @@ class WeightsTimeline(Panel):
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.model_pictures: np.ndarray | None = None  # the active model's first layer: shown while no run has any
         self._count = 0  # how many snapshots were shown last (the list is the Inside tab's, and grows)
         self._lut = diverging_lut(False)
 
     def set_dark(self, dark: bool) -> None:
         self.view.setBackground(background(dark))
         self._lut = diverging_lut(dark)
-        self._show(self.slider.value())
+        if self.snapshots:
+            self._show(self.slider.value())
+        else:
+            self.show_model(self.model_pictures)
+
+    def show_model(self, pictures: np.ndarray | None) -> None:
+        """The active model's first-layer pictures (``explain.first_layer_pictures``), until a run sends its own."""
+        self.model_pictures = pictures
+        if self.snapshots or pictures is None:
+            return
+        self._paint(pictures)
+        self.epoch_label.setText("the active model, as trained")
+        caption, tip = describe(pictures)
+        self.caption.setText(caption.replace("drag the slider to go back through the epochs.",
+                                             "train a model (Train tab) to watch them form, epoch by epoch."))
+        self.view.setToolTip(tip)
+
+    def _paint(self, pics: np.ndarray) -> None:
+        lim = np.abs(pics).reshape(len(pics), -1).max(axis=1)
+        scaled = pics / np.where(lim > 0, lim, 1.0)[:, None, None]  # each unit on its own scale: shapes, not sizes
+        self.view.set_image(tile(scaled, 8, 2, fill=0.0), self._lut, (-1.0, 1.0))  # gaps: 0, the background
 
     def show_snapshots(self, snapshots: list[tuple[int, np.ndarray]]) -> None:
         """Show a run's snapshots (``explain.add_weight_snapshot`` keeps the list; epochs may be skipped when
@@ -80,8 +101,6 @@ class WeightsTimeline(Panel):
         if not 0 <= i < len(self.snapshots):
             return
         epoch, pics = self.snapshots[i]
-        lim = np.abs(pics).reshape(len(pics), -1).max(axis=1)
-        scaled = pics / np.where(lim > 0, lim, 1.0)[:, None, None]  # each unit on its own scale: shapes, not sizes
-        self.view.set_image(tile(scaled, 8, 2, fill=0.0), self._lut, (-1.0, 1.0))  # gaps: 0, the background
+        self._paint(pics)
         # epochs arrive 0-based (Keras'), people count from 1
         self.epoch_label.setText(f"after epoch {epoch + 1} (of {self.snapshots[-1][0] + 1} so far)")
