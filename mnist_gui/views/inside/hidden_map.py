@@ -69,7 +69,7 @@ class HiddenMap(Panel):
             self.plot.addItem(item)
         # The current input: a big yellow star outlined in the text colour, on a disc of the background colour
         # that hides the dots under it (yellow alone is lost among the orange 1s); above every point.
-        self.halo = pg.ScatterPlotItem([], [], size=STAR + 14, symbol="o", pen=None)
+        self.halo = pg.ScatterPlotItem([], [], size=STAR + 8, symbol="o", pen=None)
         self.halo.setZValue(9)
         self.marker = pg.ScatterPlotItem([], [], size=STAR, symbol="star", brush=pg.mkBrush(*STAR_FILL))
         self.marker.setZValue(10)
@@ -108,7 +108,7 @@ class HiddenMap(Panel):
         """The star's outline is the theme's text colour (white on dark, black on light), its halo the background."""
         self.marker.setPen(pg.mkPen("#ffffff" if dark else "#000000", width=2.0))
         halo = pg.mkColor(background(dark))
-        halo.setAlpha(215)  # the dots under it show faintly: the star hides nothing for good
+        halo.setAlpha(150)  # the dots under it still show: the star hides nothing for good (the 1s sit in a small cluster)
         self.halo.setBrush(pg.mkBrush(halo))
 
     def set_dark(self, dark: bool) -> None:
