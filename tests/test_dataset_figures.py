@@ -91,3 +91,21 @@ def test_the_pixel_page_says_where_the_values_went_when_its_cells_are_too_small(
     pane.resize(1000, 1000)
     qtbot.waitUntil(lambda: pane.pixel_canvas.labels_shown is True)
     assert not pane.values_hint.isVisible()
+
+
+def test_the_first_six_fill_a_tall_page_in_two_rows_and_a_wide_one_in_a_row(qtbot) -> None:
+    from mnist_gui.views.figures import FirstSixCanvas
+
+    assert FirstSixCanvas.grid_for(700, 600) == (2, 3) and FirstSixCanvas.grid_for(1200, 200) == (1, 6)
+    canvas = FirstSixCanvas()
+    qtbot.addWidget(canvas)
+    images = np.stack([np.full((28, 28), 40 * i, np.uint8) for i in range(6)])
+    canvas.show_images(images, np.arange(6), False)
+    for size, grid in (((700, 600), (2, 3)), ((1200, 200), (1, 6))):
+        canvas.resize(*size)
+        canvas.show()
+        qtbot.waitUntil(lambda g=grid: canvas.grid == g)
+        assert {ax.get_subplotspec().get_geometry()[:2] for ax in canvas.axes} == {grid}
+        # the images and titles follow the new grid, in order
+        assert [ax.get_title() for ax in canvas.axes] == [str(i) for i in range(6)]
+        assert all((np.asarray(ax.images[0].get_array()) == img).all() for ax, img in zip(canvas.axes, images))

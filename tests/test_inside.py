@@ -57,6 +57,10 @@ def test_updates_with_a_drawing_before_tensorflow(qtbot, tab, small_mnist) -> No
     shown = tab.activations.grid.image.image
     assert shown.shape == (16, 32)
     np.testing.assert_allclose(shown.ravel(), want.hidden[0].values)
+    # its colour scale says what black and bright mean: 0 up to this input's strongest unit
+    top = float(want.hidden[0].values.max())
+    assert tab.activations.scale_low.text() == "0 (silent)"
+    assert tab.activations.scale_high.text() == f"{top:.3g} (this input's strongest unit)"
     np.testing.assert_allclose(tab.saliency_map, explain.saliency(tab.state.model.predictor, x, want.predicted))
     assert str(want.predicted) in tab.saliency.legend.text()
     # "why not…?" switches to the difference of logits

@@ -174,7 +174,9 @@ def test_the_empty_plots_say_points_are_coming_while_a_job_runs_and_a_finished_r
     monitor.ensure_plots()
     plots = monitor.plots
     assert plots.hints["loss"].textItem.toPlainText().startswith("Train to see")
+    assert monitor.progress.text().startswith("No run yet")  # an idle bar says what it is for, not a blank box
     monitor.start("Training", epochs=3, samples_per_epoch=1000)
+    assert monitor.progress.text() == "0%"
     assert all(h.textItem.toPlainText() == "The first points appear during epoch 1…" for h in plots.hints.values())
     monitor.on_batch(0, 5, 10, {"loss": 1.0, "accuracy": 0.5})
     monitor.stop_timer()

@@ -26,14 +26,36 @@ def _style(fig: Figure, dark: bool) -> str:
 
 
 class FirstSixCanvas(FigureCanvasQTAgg):
-    """The notebook's step 2: the first six training images with their labels as titles."""
+    """The notebook's step 2: the first six training images with their labels as titles.
+
+    In a row, as the notebook drew them, where the page is wide; in two rows of three where it is tall (the
+    Dataset tab's usual shape): the images then fill the page instead of a thin strip across its middle.
+    """
 
     def __init__(self) -> None:
         super().__init__(Figure(figsize=(6, 1.4), layout="constrained"))
-        self.axes = self.figure.subplots(1, 6)
-        self._dark = False
+        self.grid = (1, 6)
+        self.axes = list(self.figure.subplots(*self.grid).flat)
+        self._shown: tuple[np.ndarray, np.ndarray, bool] | None = None
+
+    @staticmethod
+    def grid_for(width: int, height: int) -> tuple[int, int]:
+        """(rows, columns) that show six square images larger in a ``width``×``height`` page."""
+        # a row of six: side ≈ min(w/6, h); two rows of three: side ≈ min(w/3, h/2) (titles aside)
+        return (2, 3) if min(width / 3, height / 2) > min(width / 6, height) else (1, 6)
+
+    def resizeEvent(self, event) -> None:
+        grid = self.grid_for(self.width(), self.height())
+        if grid != self.grid:
+            self.grid = grid
+            self.figure.clear()
+            self.axes = list(self.figure.subplots(*grid).flat)
+            if self._shown is not None:
+                self.show_images(*self._shown)
+        super().resizeEvent(event)
 
     def show_images(self, images: np.ndarray, labels: np.ndarray, dark: bool) -> None:
+        self._shown = (images, labels, dark)
         fg = _style(self.figure, dark)
         for ax, img, lab in zip(self.axes, images, labels):
             ax.clear()

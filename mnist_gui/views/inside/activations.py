@@ -7,11 +7,13 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from mnist_gui.ml.explain import Activations, LayerInfo
 from mnist_gui.views.inside.common import ImageView, Panel, background, grid_shape, heat_lut, tile
+from mnist_gui.views.qimage import to_qimage
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,16 @@ class ActivationsPanel(Panel):
         self.bars.setMinimumWidth(200)
         row.addWidget(self.bars, 1)
         self.body.addLayout(row, 1)
+        # The colour scale: each input's grid runs from black (0, a silent unit) to its own strongest unit.
+        scale = QHBoxLayout()
+        self.scale_bar = QLabel()
+        self.scale_bar.setPixmap(QPixmap.fromImage(to_qimage(heat_lut()[None, :, :3].astype(np.uint8))).scaled(
+            120, 10, Qt.IgnoreAspectRatio, Qt.SmoothTransformation))
+        self.scale_low, self.scale_high = QLabel("0 (silent)"), QLabel("")
+        for w in (self.scale_low, self.scale_bar, self.scale_high):
+            scale.addWidget(w)
+        scale.addStretch(1)
+        self.body.addLayout(scale)
         self.caption = QLabel("Draw a digit (Draw tab) or pick an image (Dataset tab).")
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
@@ -105,10 +117,12 @@ class ActivationsPanel(Panel):
         self.title.setText(f"<b>Activations</b> — {self._name}: {what}" + (f" ({shape})" if lay.maps else ""))
         if values is None:
             self.grid.clear_image()
+            self.scale_high.setText("")
             return
         m = lay.mosaic(values)
         top = float(np.nanmax(m)) if np.isfinite(m).any() else 0.0
         self.grid.set_image(np.nan_to_num(m, nan=0.0), self._lut, (0.0, max(top, 1e-6)))
+        self.scale_high.setText(f"{top:.3g} (this input's strongest {'map value' if lay.maps else 'unit'})")
 
     def show_output(self, acts: Activations | None) -> None:
         if acts is None:

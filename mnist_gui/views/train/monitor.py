@@ -83,7 +83,9 @@ class TrainingMonitor(QWidget):
 
         prog = QGridLayout()
         self.progress = QProgressBar()
-        self.progress.setFormat("%p%")
+        # Idle, an empty bar reads as a text field: it says what it is for until a run starts.
+        self.progress.setValue(0)
+        self.progress.setFormat("No run yet — ▶ Train (Ctrl+T) starts one; its progress shows here")
         self.epoch_label = QLabel("Epoch –")
         self.step_label = QLabel("Step –")
         self.time_label = QLabel("Elapsed – · ETA –")
