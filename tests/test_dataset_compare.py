@@ -47,7 +47,7 @@ def test_disagree_filter_with_two_stub_models(qtbot, window, mnist):
     # the details pane names both answers and says they differ
     tab.select_index(int(expected[0]))
     text = tab.info.text()
-    assert "active model predicted" in text and "CNN predicted" in text and "the two disagree" in text
+    assert "MLP · active model predicted" in text and "CNN predicted" in text and "the two disagree" in text  # as Draw names them
     # with misclassified too: both filters hold
     tab.wrong_box.setChecked(True)
     both = expected[a.classes_of(mnist.x_test)[expected] != mnist.y_test[expected]]

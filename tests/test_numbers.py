@@ -119,6 +119,7 @@ def test_number_display_boxes_and_selection(qtbot, tab):
     assert tab.selected == 2 and c.overlay[2].selected
     assert np.array_equal(tab.state.drawing, tab.digits[2].x), "the Inside view gets the selected digit's input"
     assert "Digit 3 of 3" in tab.conf_label.text()
+    assert "digit 3 of 3" in tab.model_input.title()  # the 20×20 and 28×28 tiles show that digit, and say so
     assert tab.teach.number_edit.isVisible() and not tab.teach_btns[0].isVisible()
 
 
@@ -129,6 +130,7 @@ def test_single_digit_looks_as_before(qtbot, tab):
     assert tab.canvas.overlay == [] and not any(b.isVisible() for b in tab.answer.digit_btns)
     assert "confident" in tab.conf_label.text() or "Not sure" in tab.conf_label.text()
     assert tab.teach_btns[0].isVisible() and not tab.teach.number_edit.isVisible()
+    assert tab.model_input.title() == "What the model sees"  # one digit: no "digit 1 of 1"
     assert tab.state.drawing is not None and tab.state.drawing.shape == (28, 28)
     tab.clear()
     qtbot.waitUntil(lambda: tab.state.drawing is None, timeout=3000)

@@ -349,7 +349,7 @@ class DatasetTab(QWidget):
         active, compare = self._active(), self._compare()
         self.details.show_info(header, label, active.predict(batch)[0] if active is not None else None,
                                compare.predict(batch)[0] if compare is not None else None,
-                               _model_name(self.state.compare_model))
+                               _model_name(self.state.compare_model), _model_name(self.state.model))
 
     # --- My digits edits (the row's actions, kept here for callers and tests) -------------------------
     def selected_indices(self) -> list[int]:
@@ -372,7 +372,7 @@ class DatasetTab(QWidget):
                 self.state.send_to_canvas(x[self.current], int(y[self.current]))
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export figure", "figure.png", "PNG image (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save figure as PNG", "figure.png", "PNG image (*.png)")
         if path:
             self.export_figure(path)
 

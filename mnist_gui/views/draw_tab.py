@@ -353,7 +353,7 @@ class DrawTab(QWidget):
         x = self.digits[i].x
         self.last_probs = r.probs[i]
         self.answer.show_reading(r, i, self.true_label)
-        self.model_input.show_input(x, raw, dark)
+        self.model_input.show_input(x, raw, dark, i, len(self.digits))
         model = self.state.model
         self.why.request(WhyRequest(model.predictor if model else None, tuple(self.digits), tuple(int(a) for a in r.probs.argmax(1)),
                                     i, self.raster, dark))

@@ -27,8 +27,8 @@ def prediction_line(who: str, probs: np.ndarray, label: int) -> str:
 
 
 class DetailsPane(QTabWidget):
-    """Pixel values (with the info line and Send to canvas), First six, Confusion matrix; "Export figure…"
-    beside the tabs exports the figure of the page showing."""
+    """Pixel values (with the info line and Send to canvas), First six, Confusion matrix; "Save PNG…"
+    beside the tabs (as on every Inside panel) saves the figure of the page showing."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,7 +43,7 @@ class DetailsPane(QTabWidget):
         self.send_btn = QPushButton("Send to canvas")
         self.send_btn.setToolTip("Put this image on the Draw tab")
         # Beside the tabs, not on one page: it exports whichever page is showing (the confusion matrix as seen).
-        self.export_btn = QPushButton("Export figure…")
+        self.export_btn = QPushButton("Save PNG…")
         self.export_btn.setToolTip("Save the figure on this page as a PNG image")
         self.setCornerWidget(self.export_btn, Qt.TopRightCorner)
         # Said only while the cells are too small for their numbers (a small window): where the values went.
@@ -98,12 +98,14 @@ class DetailsPane(QTabWidget):
             self.first_six.show_images(images, labels, self._dark)
 
     def show_info(self, header: str, label: int, active: np.ndarray | None, compare: np.ndarray | None = None,
-                  compare_name: str = "") -> None:
-        """The info line: ``header``, label and one-hot; each model's prediction when there is one."""
+                  compare_name: str = "", active_name: str = "") -> None:
+        """The info line: ``header``, label and one-hot; each model's prediction when there is one, named as the
+        Draw tab names them ("MLP · active model", "CNN")."""
         onehot = " ".join("1" if d == label else "0" for d in range(10))
         html = f"{header} &nbsp; label <b>{label}</b> &nbsp; one-hot <code>[{onehot}]</code>"
         if active is not None:
-            html += "<br>" + prediction_line("active model " if compare is not None else "", active, label)
+            who = f"{active_name} · active model " if active_name else "active model "
+            html += "<br>" + prediction_line(who if compare is not None else "", active, label)
         if compare is not None:
             html += "<br>" + prediction_line(f"{compare_name} ", compare, label)
             if active is not None and int(active.argmax()) != int(compare.argmax()):
@@ -111,7 +113,7 @@ class DetailsPane(QTabWidget):
         self.info.setText(html)
 
     def current_figure(self, which: str | None) -> object:
-        """What "Export figure…" saves (``which``: "pixels", "first_six", "confusion"; None: the page showing):
+        """What "Save PNG…" saves (``which``: "pixels", "first_six", "confusion"; None: the page showing):
         a matplotlib figure, or for the confusion matrix (a table) its picture with the same ``savefig``."""
         self.ensure_figures()
         if which is None:

@@ -15,6 +15,9 @@ from mnist_gui.views.canvas import RENDER_SIZE
 from mnist_gui.views.widgets import ImageTile
 
 
+TITLE = "What the model sees"
+
+
 def around_ink(raw: np.ndarray) -> np.ndarray:
     """The part of the wide canvas raster holding ink, squared with a margin, for the "drawing" tile."""
     bbox = bounding_box(raw)
@@ -34,7 +37,7 @@ class ModelInputStrip(QGroupBox):
     """Four captioned tiles: how a drawing becomes the network's input, and why it reads as it does."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("What the model sees", parent)
+        super().__init__(TITLE, parent)
         self.raw_tile = ImageTile("Your drawing")
         self.box_tile = ImageTile("Cropped and fitted into 20×20")
         self.input_tile = ImageTile("The 28×28 the model sees")
@@ -58,12 +61,15 @@ class ModelInputStrip(QGroupBox):
         """The canvas raster, cropped around its ink."""
         self.raw_tile.show_array(around_ink(raw), dark)
 
-    def show_input(self, x: np.ndarray, raw: np.ndarray | None, dark: bool) -> None:
-        """A digit's 28×28 input ``x`` and its fitted crop (of ``raw``, the whole raster, for a single digit: finer)."""
+    def show_input(self, x: np.ndarray, raw: np.ndarray | None, dark: bool, digit: int = 0, digits: int = 1) -> None:
+        """A digit's 28×28 input ``x`` and its fitted crop (of ``raw``, the whole raster, for a single digit: finer).
+        Of a number (``digits`` > 1) the title says which digit the tiles after the drawing show."""
         self.box_tile.show_array(fit_box(raw if raw is not None else x), dark)
         self.input_tile.show_array(x, dark)
+        self.setTitle(TITLE if digits < 2 else f"{TITLE} — digit {digit + 1} of {digits} (click another to see it)")
 
     def blank(self, dark: bool) -> None:
         """No digit to show (the drawing tile keeps the canvas as it is)."""
+        self.setTitle(TITLE)
         self.box_tile.show_array(None, dark)
         self.input_tile.show_array(None, dark)
