@@ -207,6 +207,20 @@ def gui_training(quick: bool) -> list[Figure]:
             ("headless_train_samples_per_s", statistics.median(r["sps"] for r in heads), "samples/s")]
 
 
+@figures("train_ratio_noise_floor")
+def train_noise_floor(quick: bool) -> list[Figure]:
+    """The headless run against itself, paired and summarised as ``gui_train_throughput_ratio`` is: what that
+    figure reads when the two sides are the same program. Its distance from 1.0 and its pairs' spread are the
+    resolution of the GUI figure on this machine (on the 2-core machine of #15: 0.998, pairs 0.96–1.09)."""
+    pairs = 1 if quick else 7
+    firsts, seconds = [], []
+    for _ in range(pairs):
+        firsts.append(measure("core", "headless_train", epochs=1 if quick else 3)["sps"])
+        seconds.append(measure("core", "headless_train", epochs=1 if quick else 3)["sps"])
+    ratios = [b / a for a, b in zip(firsts, seconds)]
+    return [("train_ratio_noise_floor", statistics.median(ratios), f"x (headless / headless, per pair; {spread(ratios)})")]
+
+
 @figures("inside_max_stall_ms", "inside_background_s", "inside_model_switch_ms")
 def inside_stall(quick: bool) -> list[Figure]:
     """The Inside tab's background work (top images of every unit, the map) for the shipped MLP and CNN, started
