@@ -144,22 +144,21 @@ def test_the_maps_top_tick_label_has_room_above_the_plot(hidden_map) -> None:
     assert m.plot.getViewBox().sceneBoundingRect().top() - item.sceneBoundingRect().top() >= half_label
 
 
-def test_no_digit_of_the_map_lies_wholly_on_top(qtbot) -> None:
-    """The points are stacked label by label in rounds: every label has points in the bottom and the top round,
-    so a tight cluster (the 1s) is not buried under the labels drawn after it."""
+def test_the_tightest_cluster_of_the_map_is_drawn_on_top(qtbot) -> None:
+    """Drawn in label order, the 9s buried the tight cluster of 1s: the clouds are stacked by spread instead,
+    the widest at the bottom, so a tight cluster (which hides little) shows."""
     from types import SimpleNamespace
 
-    from mnist_gui.views.inside.hidden_map import LABEL_COLORS, LAYERS, HiddenMap
+    from mnist_gui.views.inside.hidden_map import HiddenMap
 
     m = HiddenMap(lambda *_: None)
     qtbot.addWidget(m)
+    rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(10), 50)
-    emb = SimpleNamespace(points=np.random.default_rng(0).normal(size=(500, 2)), indices=np.arange(500),
-                          explained=np.array([0.2, 0.1]))
+    scale = np.where(labels == 1, 0.1, np.where(labels == 9, 3.0, 1.0))[:, None]  # 1s tight, 9s widest
+    emb = SimpleNamespace(points=rng.normal(size=(500, 2)) * scale, indices=np.arange(500), explained=np.array([0.2, 0.1]))
     m.set_embedding(emb, np.zeros((500, 28, 28), np.uint8), labels)
-    drawn = sorted(m.scatters, key=m.plot.getPlotItem().items.index)  # in the order they are added: painted
-    n = len(LABEL_COLORS)
-    first, last = drawn[:n], drawn[-n:]
-    assert {s.opts["brush"].color().getRgb()[:3] for s in first} == {s.opts["brush"].color().getRgb()[:3] for s in last}
-    assert all(len(s.data) == 50 // LAYERS for s in drawn)
-    assert sum(len(s.data) for s in drawn) == 500
+    z = [s.zValue() for s in m.scatters]
+    assert max(z) == z[1] and min(z) == z[9]
+    assert max(z) < m.halo.zValue() < m.marker.zValue()
+    assert [len(s.data) for s in m.scatters] == [50] * 10
