@@ -88,12 +88,18 @@ def test_dataset_image_and_layer_selection(qtbot, tab, small_mnist) -> None:
 
 def test_unit_click_shows_template_and_top_images(qtbot, tab, small_mnist) -> None:
     draw(qtbot, tab, small_mnist.x_test[1] / np.float32(255))
+    view = tab.unit_view
+    # before a click the empty views say what comes there (not two blank boxes)
+    assert view.template.placeholder.isVisible() and "Click a unit" in view.template.placeholder.text()
+    assert view.tops.placeholder.isVisible() and "9 training images" in view.tops.placeholder.text()
     with qtbot.waitSignal(tab.activations.unitClicked, timeout=2000) as sig:
         tab.activations._click(1, 3)  # row 1, column 3 of 16×32: unit 35
     assert sig.args == [35]
     pred = tab.state.model.predictor
     np.testing.assert_allclose(tab.unit_view.template.image.image, explain.unit_template(pred, 0, 35))
+    assert not view.template.placeholder.isVisible()
     qtbot.waitUntil(lambda: tab.unit_view.top_indices is not None and not tab.busy(), timeout=30_000)
+    assert not view.tops.placeholder.isVisible()
     acts = explain.explainer_for(pred).forward_all(small_mnist.x_train / np.float32(255), upto=0)[0][:, 35]
     assert list(tab.unit_view.top_indices) == list(np.argsort(-acts, kind="stable")[:9])
     with qtbot.waitSignal(tab.state.openInDataset, timeout=2000) as opened:

@@ -79,6 +79,28 @@ class ImageView(pg.GraphicsLayoutWidget):
         self._shape: tuple[int, int] = (0, 0)
         self.scene().sigMouseMoved.connect(self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
+        # Said in the empty view (an empty box reads as broken): what will show here, and how to get it.
+        self.placeholder = QLabel(self)
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setEnabled(False)  # the palette's quieter text, on either theme's background
+        self.placeholder.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.placeholder.hide()
+
+    def set_placeholder(self, text: str) -> None:
+        """The text shown while the view has no image ('' for none)."""
+        self.placeholder.setText(text)
+        self._sync_placeholder()
+
+    def _sync_placeholder(self) -> None:
+        if "placeholder" not in self.__dict__:
+            return  # pyqtgraph resizes the view while it is built, before the label exists
+        self.placeholder.setGeometry(self.rect().adjusted(8, 8, -8, -8))
+        self.placeholder.setVisible(bool(self.placeholder.text()) and not self._shape[0])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._sync_placeholder()
 
     def set_image(self, img: np.ndarray, lut: np.ndarray | None, levels: tuple[float, float]) -> None:
         shape = img.shape[:2]
@@ -86,10 +108,12 @@ class ImageView(pg.GraphicsLayoutWidget):
         if shape != self._shape:
             self._shape = shape
             self.view.setRange(xRange=(0, shape[1]), yRange=(0, shape[0]), padding=0.01)
+        self._sync_placeholder()
 
     def clear_image(self) -> None:
         self.image.clear()
         self._shape = (0, 0)
+        self._sync_placeholder()
 
     def _pixel(self, pos: QPointF) -> tuple[int, int]:
         if not self._shape[0]:
