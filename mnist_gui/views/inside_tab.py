@@ -15,21 +15,20 @@ import logging
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QThread, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from mnist_gui.ml import explain
 from mnist_gui.views.inside.model_diagram import layer_names  # no pyqtgraph: the panels still load on first show
 from mnist_gui.views.state import AppState
-from mnist_gui.views.threads import run_in_thread
+from mnist_gui.views.inside.jobs import Jobs, ModelCache
 
 log = logging.getLogger(__name__)
 
 FRAME_MS = 33  # activations and saliency at most ~30 times a second, however fast the strokes come
 MAP_POINTS = 5000
 CNN_TOP_IMAGES = 12_000
-CACHE_MODELS = 4  # per kind of result: enough to switch back and forth between a few models for free
 
 
 def model_key(predictor: Any) -> str:
@@ -64,10 +63,9 @@ class InsideTab(QWidget):
         self._from_drawing = True  # the input is the Draw tab's (not a dataset image)
         self.acts: explain.Activations | None = None
         self.saliency_map: np.ndarray | None = None
-        self.top_cache: dict[str, list[explain.TopImages]] = {}
-        self.map_cache: dict[str, explain.Embedding] = {}
-        self._running: set[tuple[str, str]] = set()  # (kind, key) jobs under way
-        self._threads: list[QThread] = []
+        self.top_cache = ModelCache()  # model key → list[explain.TopImages]
+        self.map_cache = ModelCache()  # model key → explain.Embedding
+        self.jobs = Jobs(self)  # ("tops" | "map", model key) under way
         self._dirty = True
         self.weight_snapshots: list[tuple[int, np.ndarray]] = []  # the training run's, kept while the tab is not built
         self._timer = QTimer(self)
@@ -300,21 +298,18 @@ class InsideTab(QWidget):
 
     def _start_tops(self) -> None:
         pred, key, d = self._predictor(), self.key, self.state.data
-        if pred is None or key is None or d is None or ("tops", key) in self._running or self.state.closing:
+        if pred is None or key is None or d is None or ("tops", key) in self.jobs or self.state.closing:
             if d is None:
                 self.unit_view.tops_label.setText("The training images are still loading.")
             return
-        self._running.add(("tops", key))
         layers = [i.index for i in self.layers]
         # the CNN's forward pass is ~10x the MLP's: its top images come from the first 12,000 (~10 s, not ~80 s)
         images = d.x_train[:CNN_TOP_IMAGES] if self._is_cnn() else d.x_train
-        self._track(run_in_thread(explain.top_images_per_layer, pred, images, 9, layers, name="inside-top-images", background=True,
-                      on_done=lambda r, k=key: self._tops_done(k, r), on_failed=lambda m, _e, k=key: self._failed("tops", k, m),
-                      receiver=self))
+        self.jobs.start("tops", key, explain.top_images_per_layer, pred, images, 9, layers, name="inside-top-images",
+                        on_done=lambda r, k=key: self._tops_done(k, r), on_failed=lambda m, k=key: self._failed("tops", k, m))
 
     def _tops_done(self, key: str, tops: list[explain.TopImages]) -> None:
-        self._running.discard(("tops", key))
-        _remember(self.top_cache, key, tops)
+        self.top_cache.remember(key, tops)
         if key == self.key:  # a result for a model that is no longer active is kept, never shown
             self._show_tops(tops)
 
@@ -322,17 +317,14 @@ class InsideTab(QWidget):
     def _start_map(self) -> None:
         pred, key, d = self._predictor(), self.key, self.state.data
         if not self._built or pred is None or key is None or d is None or key in self.map_cache \
-                or ("map", key) in self._running or not self.isVisible() or self.state.closing:
+                or ("map", key) in self.jobs or not self.isVisible() or self.state.closing:
             return
-        self._running.add(("map", key))
         self.map.set_busy("Placing 5,000 test digits on the map…")
-        self._track(run_in_thread(explain.embedding, pred, d.x_test, MAP_POINTS, name="inside-map", background=True,
-                                  on_done=lambda r, k=key: self._map_done(k, r),
-                                  on_failed=lambda m, _e, k=key: self._failed("map", k, m), receiver=self))
+        self.jobs.start("map", key, explain.embedding, pred, d.x_test, MAP_POINTS, name="inside-map",
+                        on_done=lambda r, k=key: self._map_done(k, r), on_failed=lambda m, k=key: self._failed("map", k, m))
 
     def _map_done(self, key: str, emb: explain.Embedding) -> None:
-        self._running.discard(("map", key))
-        _remember(self.map_cache, key, emb)
+        self.map_cache.remember(key, emb)
         if key == self.key:
             self.map.set_embedding(emb, *self._test_set())
             self._schedule()  # the marker
@@ -340,7 +332,6 @@ class InsideTab(QWidget):
             self._start_map()  # the model changed meanwhile: map the active one
 
     def _failed(self, kind: str, key: str, message: str) -> None:
-        self._running.discard((kind, key))
         log.warning("Inside tab: %s failed: %s", kind, message)
         if key != self.key:
             return  # a model no longer active: nobody waits for it
@@ -362,20 +353,9 @@ class InsideTab(QWidget):
         if self._built:
             self.weights.show_snapshots(self.weight_snapshots)
 
-    def _track(self, thread: QThread) -> None:
-        self._threads.append(thread)
-
     def busy(self) -> bool:
         """Background work under way, until its thread has really ended (tests wait for it)."""
-        alive = []
-        for t in self._threads:
-            try:
-                if t.isRunning():
-                    alive.append(t)
-            except RuntimeError:  # deleted after finishing
-                continue
-        self._threads = alive
-        return bool(self._running) or bool(alive)
+        return self.jobs.busy()
 
 
 def drawing_desc(digit: int, answers: tuple[int, ...]) -> tuple[str, str]:
@@ -386,8 +366,3 @@ def drawing_desc(digit: int, answers: tuple[int, ...]) -> tuple[str, str]:
     return (f"digit {digit + 1} of your drawing ({''.join(map(str, answers))})",
             " For another digit, click it (or its button under the answer) on the Draw tab.")
 
-
-def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
-    cache[key] = value
-    while len(cache) > CACHE_MODELS:
-        cache.pop(next(iter(cache)))
