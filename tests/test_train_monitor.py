@@ -139,6 +139,7 @@ def test_a_progress_update_repaints_the_progress_line_alone(qtbot):
     monitor.timer.stop()  # the plots are not what this test watches
     monitor._t_start -= 60  # a job a minute old: speeds and times of a real run, not of a test's microseconds
     monitor.on_batch(0, 1, 375, {"loss": 1.0, "accuracy": 0.5})
+    monitor._first = (monitor._first[0] - 60, monitor._first[1])  # its first batch too (speed and ETA count from it)
     for _ in range(3):  # what starting and the first update changed is laid out and painted before the watch
         QApplication.sendPostedEvents()
         QApplication.processEvents()
@@ -250,3 +251,27 @@ def test_accuracy_is_plotted_in_percent_while_the_history_stays_in_fractions(qtb
     assert (85.0, 95.0) in acc_ys and (70.0, 90.0) in acc_ys and (95.0,) in acc_ys  # validation, train, best-epoch star
     assert (0.6, 0.4) in [tuple(np.round(y, 6)) for _, y in plots._points("loss")]
     assert Run.history["val_accuracy"] == [0.85, 0.95]
+
+
+def test_speed_and_eta_come_from_the_batches_not_the_setup_before_them(qtbot, monkeypatch):
+    """10 s of setup (the untrained test, building, tracing) then 1 epoch every 2 s: the ETA says 2 s an epoch,
+    not (10 + 2) s; and the last batch says what the run still does instead of "ETA 0:00"."""
+    from mnist_gui.views.train import monitor as mod
+
+    clock = [100.0]
+    monkeypatch.setattr(mod.time, "perf_counter", lambda: clock[0])
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.start("Training", epochs=3, samples_per_epoch=48_000)
+    monitor.timer.stop()
+    clock[0] += 10.0
+    monitor.on_batch(0, 50, 100, {"loss": 1.0})  # half an epoch at t = 10 s: nothing to measure a rate on yet
+    assert monitor.time_label.text() == "Elapsed 0:10 · ETA –" and monitor.speed_label.text() == "– samples/s"
+    clock[0] += 1.0
+    monitor.on_batch(0, 100, 100, {"loss": 0.9})  # epoch 1 done 1 s later: 0.5 epochs a second
+    assert monitor.time_label.text() == "Elapsed 0:11 · ETA 0:04"  # 2 epochs left at 2 s each
+    assert monitor.speed_label.text() == "24,000 samples/s"
+    clock[0] += 4.0
+    monitor.on_batch(2, 100, 100, {"loss": 0.5})
+    assert monitor.time_label.text() == "Elapsed 0:15 · testing the best checkpoint…"
+    monitor.stop_timer()

@@ -63,6 +63,10 @@ def test_stop_event_is_honoured_within_one_batch(small_mnist, tmp_path):
     assert rec.batches_after_stop == 0, "a batch ran after the stop was seen"
     assert len(rec.batches) == 3 and len(result.history["loss"]) == 1
     assert result.model_path.is_file(), "the best checkpoint so far is kept"
+    # the log's epoch line says how far the epoch got, not "N/N"
+    steps = rec.batches[-1][1]
+    line = next(t for t in rec.lines if t.startswith(f"{steps}/"))
+    assert steps == 3 and line.endswith("(stopped mid-epoch)") and not line.startswith(f"{steps}/{steps} ")
 
 
 def test_nan_loss_stops_with_a_message_and_keeps_best(small_mnist, tmp_path):
@@ -263,3 +267,11 @@ def test_a_full_disk_at_the_first_checkpoint_leaves_no_model_without_its_details
     with pytest.raises(ModelError, match="No space left on device; nothing was saved"):
         run_training(TrainingConfig.preset_config("notebook").with_(epochs=1), small_mnist, out, record=False)
     assert not out.exists() or sorted(p.name for p in out.rglob("*")) == []  # no model, no temp file, no empty folder
+
+
+def test_the_epoch_line_counts_the_steps_an_epoch_ran():
+    from mnist_gui.ml.progress import epoch_line
+
+    assert epoch_line(375, 4.24, {"loss": 0.25, "learning_rate": 0.001}) == "375/375 - 4.2s - loss: 0.2500"
+    assert epoch_line(375, 1.2, {"loss": 0.5}, done=160) == "160/375 - 1.2s - loss: 0.5000 (stopped mid-epoch)"
+    assert epoch_line(375, 1.0, {}, done=375) == "375/375 - 1.0s"

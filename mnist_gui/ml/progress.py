@@ -63,10 +63,15 @@ def floats(logs: Any) -> dict[str, float]:
     return {k: float(v) for k, v in (logs or {}).items()}
 
 
-def epoch_line(steps: int, seconds: float, logs: dict[str, float]) -> str:
-    """``375/375 - 4.2s - loss: 0.2412 - accuracy: 0.9290 - val_loss: …`` (the learning rate left out)."""
+def epoch_line(steps: int, seconds: float, logs: dict[str, float], done: int | None = None) -> str:
+    """``375/375 - 4.2s - loss: 0.2412 - accuracy: 0.9290 - val_loss: …`` (the learning rate left out).
+
+    ``done``: the steps the epoch ran, when a stop ended it early: ``160/375 … (stopped mid-epoch)``.
+    """
     parts = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items() if k != "learning_rate")
-    return f"{steps}/{steps} - {seconds:.1f}s" + (f" - {parts}" if parts else "")
+    done = steps if done is None else done
+    cut = " (stopped mid-epoch)" if done < steps else ""
+    return f"{done}/{steps} - {seconds:.1f}s" + (f" - {parts}" if parts else "") + cut
 
 
 def stop_reason(logs: dict[str, float], stop_event: threading.Event) -> StopReason | None:
@@ -96,6 +101,7 @@ def progress_callback(reporter: TrainingReporter, stop_event: threading.Event, e
             self.epoch = 0
             self.steps = steps
             self.t0 = 0.0
+            self.done = 0
             self.reason = StopReason.COMPLETED
 
         def _stop(self, reason: StopReason | None) -> None:
@@ -105,18 +111,20 @@ def progress_callback(reporter: TrainingReporter, stop_event: threading.Event, e
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.epoch, self.t0 = self.epoch_base + epoch, time.perf_counter()
+            self.done = 0  # steps this epoch ran: fewer than ``steps`` when a stop ends it early
             if announce:
                 reporter.message(f"Epoch {self.epoch + 1}/{epochs}")
             self._stop(StopReason.STOPPED_BY_USER if stop_event.is_set() else None)
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             values = floats(logs)
-            reporter.batch(self.epoch, min(batch + 1, self.steps), self.steps, values)
+            self.done = min(batch + 1, self.steps)
+            reporter.batch(self.epoch, self.done, self.steps, values)
             self._stop(stop_reason(values, stop_event))
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             values, dt = floats(logs), time.perf_counter() - self.t0
-            reporter.message(epoch_line(self.steps, dt, values))
+            reporter.message(epoch_line(self.steps, dt, values, self.done))
             reporter.epoch(self.epoch, values, dt)
             reporter.epoch_model(self.epoch, self.model)
 

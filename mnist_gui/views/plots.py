@@ -76,6 +76,8 @@ class TrainingPlots(QWidget):
         self._anchors: dict[str, pg.PlotCurveItem] = {}
         for name, plot in (("loss", self.loss_plot), ("accuracy", self.acc_plot)):
             plot.setLabel("bottom", "epoch")
+            for axis in ("bottom", "left"):  # epochs and % are never "×0.001": no SI prefix on a narrow range
+                plot.getAxis(axis).enableAutoSIPrefix(False)
             self.curves[name] = {
                 "batch": plot.plot([], [], pen=pg.mkPen(COLORS["batch"], width=1)),
                 "train": plot.plot([], [], pen=pg.mkPen(COLORS["train"], width=2), symbol="o", symbolSize=6,

@@ -317,7 +317,7 @@ class TrainTab(FinetuneFlow, ExportActions, QWidget):
         stopped = result.stopped  # the run knows: a stop pressed during its last batches may not have stopped it
         self.monitor.finish("stopped" if stopped else "done")
         self.strip.update_predictor(-1, result.predictor)
-        note = f" (stopped: {result.stop_reason})" if stopped else ""
+        note = "" if not stopped else " (stopped by you)" if result.stop is StopReason.STOPPED_BY_USER else f" (stopped: {result.stop_reason})"
         self.result_label.setText(result_line(result, note))
         active = self.state.model
         if result.stop is StopReason.DIVERGED:

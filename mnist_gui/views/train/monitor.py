@@ -60,6 +60,7 @@ class TrainingMonitor(QWidget):
         self._dirty = False
         self._dark = False
         self._t_start = 0.0
+        self._first: tuple[float, float] | None = None  # (time, epochs done) at a job's first batch report
         self._epochs = 1
         self._n_fit = 1
         self.last_step = (0, 0, 0)  # (epoch, step, steps) of the last batch shown
@@ -229,6 +230,7 @@ class TrainingMonitor(QWidget):
         set_text(self.time_label, "Elapsed 0:00 · ETA –")
         set_text(self.speed_label, "– samples/s")
         self._t_start = time.perf_counter()
+        self._first = None
         self.plots.set_waiting(True)
         self.timer.start()
 
@@ -243,14 +245,23 @@ class TrainingMonitor(QWidget):
         self.batch_acc.append(logs.get("accuracy", float("nan")))
         self._dirty = True
         self.progress.setValue(int(x * 1000))
-        elapsed = time.perf_counter() - self._t_start
-        done_frac = x / self._epochs
-        eta = elapsed * (1 - done_frac) / done_frac if done_frac > 0 else 0
+        now = time.perf_counter()
+        elapsed = now - self._t_start
         set_text(self.epoch_label, f"Epoch {epoch + 1}/{self._epochs}")
         set_text(self.step_label, f"Step {step}/{steps}")
-        set_text(self.time_label, f"Elapsed {fmt_duration(elapsed)} · ETA {fmt_duration(eta)}")
-        if elapsed > 0:
-            set_text(self.speed_label, f"{x * self._n_fit / elapsed:,.0f} samples/s")
+        # Speed and ETA from the batches alone: the time before the first one (the untrained model's test,
+        # building and tracing the step) is not repeated, and counting it made the first ETAs twice too long.
+        if self._first is None:
+            self._first = (now, x)
+        t0, x0 = self._first
+        rate = (x - x0) / (now - t0) if now > t0 and x > x0 else 0.0  # epochs a second
+        if x >= self._epochs:  # the last batch: the last validation, then the best checkpoint on the test set
+            eta_text = "testing the best checkpoint…"
+        else:
+            eta_text = f"ETA {fmt_duration((self._epochs - x) / rate)}" if rate > 0 else "ETA –"
+        set_text(self.time_label, f"Elapsed {fmt_duration(elapsed)} · {eta_text}")
+        if rate > 0:
+            set_text(self.speed_label, f"{rate * self._n_fit:,.0f} samples/s")
 
     def on_epoch(self, epoch: int, logs: dict, seconds: float) -> None:
         for k, v in logs.items():
