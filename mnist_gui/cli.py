@@ -72,43 +72,58 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--smoke-test", action="store_true", help="start offscreen, predict, train one step, exit")
     parser.add_argument("--data", metavar="PATH", help="MNIST npz or folder of IDX files (default: bundled)")
     sub = parser.add_subparsers(dest="command")
+    from mnist_gui.ml.finetune import FinetuneConfig
+    from mnist_gui.ml.training import TrainingConfig
+
+    presets = {name: TrainingConfig.preset_config(name) for name in ("notebook", "default", "cnn")}
+
+    def by_preset(field: str) -> str:
+        """"default: the preset's (notebook 10, default 10, cnn 10)": what each preset sets ``field`` to."""
+        values = {name: getattr(cfg, field) for name, cfg in presets.items()}
+        if len(set(values.values())) == 1:
+            return f"default: {next(iter(values.values()))}"
+        return "default: the preset's (" + ", ".join(f"{n} {v}" for n, v in values.items()) + ")"
+
+    data_help = "MNIST npz or folder of IDX files (default: the bundled copy)"
+    ft = FinetuneConfig()
 
     t = sub.add_parser("train", help="train the MLP (as the notebook does) or the CNN headless")
     t.add_argument("--arch", choices=("mlp", "cnn"), help="network: mlp (presets notebook, default) or cnn (preset cnn); "
                    "default: the preset's, else mlp")
     t.add_argument("--preset", choices=("notebook", "default", "cnn"), help="default: 'default' for mlp, 'cnn' for cnn")
-    t.add_argument("--epochs", type=_positive_int)
-    t.add_argument("--batch-size", type=_positive_int)
-    t.add_argument("--validation-split", type=_fraction)
-    t.add_argument("--learning-rate", type=_positive_float)
-    t.add_argument("--optimizer", choices=("rmsprop", "adam", "sgd"))
-    t.add_argument("--seed", type=_seed)
+    t.add_argument("--epochs", type=_positive_int, help=f"passes over the training images; {by_preset('epochs')}")
+    t.add_argument("--batch-size", type=_positive_int, help=f"images per step; {by_preset('batch_size')}")
+    t.add_argument("--validation-split", type=_fraction,
+                   help=f"share of the training images held out to pick the best epoch (between 0 and 1); {by_preset('validation_split')}")
+    t.add_argument("--learning-rate", type=_positive_float, help=by_preset("learning_rate"))
+    t.add_argument("--optimizer", choices=("rmsprop", "adam", "sgd"), help=by_preset("optimizer"))
+    t.add_argument("--seed", type=_seed, help=f"seed of the weights, the shuffling and the augmentation; {by_preset('seed')}")
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random affine + stroke-width augmentation of training images (default: as the preset says)")
-    t.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
+    t.add_argument("--data", metavar="PATH", dest="sub_data", help=data_help)
     t.add_argument("--out", metavar="DIR", help="folder for best.keras and its sidecars (default: a new run folder)")
     t.add_argument("--name", help="a name for the run in the Runs list")
     t.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on the first N training images only (tested on all test images, as in the app)")
 
     e = sub.add_parser("evaluate", help="print a model's test accuracy")
-    e.add_argument("model", metavar="MODEL.keras")
-    e.add_argument("--data", metavar="PATH", dest="sub_data")
-    e.add_argument("--limit", type=_positive_int, metavar="N")
+    e.add_argument("model", metavar="MODEL.keras", help="a model saved by the app or by `mnist-gui train`")
+    e.add_argument("--data", metavar="PATH", dest="sub_data", help=data_help + "; its test images are used")
+    e.add_argument("--limit", type=_positive_int, metavar="N", help="test on the first N test images only (default: all)")
 
     f = sub.add_parser("finetune", help="fine-tune a model on your own digits mixed with MNIST")
     f.add_argument("digits", metavar="DIGITS.npz",
                    help="Keras MNIST layout: x_train/y_train to learn from, x_test/y_test held out (as File → Export My digits writes)")
     f.add_argument("--model", metavar="MODEL.keras", help="model to start from (default: the bundled pretrained model)")
-    f.add_argument("--epochs", type=_positive_int)
-    f.add_argument("--share", type=_fraction, help="share of each batch from your digits (default 0.125)")
-    f.add_argument("--learning-rate", type=_positive_float)
-    f.add_argument("--seed", type=_seed)
-    f.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files")
+    f.add_argument("--epochs", type=_positive_int, help=f"default: {ft.epochs}")
+    f.add_argument("--share", type=_fraction, help=f"share of each batch from your digits (default {ft.mine_fraction})")
+    f.add_argument("--learning-rate", type=_positive_float, help=f"default: {ft.learning_rate:g} (a nudge, not a retraining)")
+    f.add_argument("--seed", type=_seed, help=f"default: {ft.seed}")
+    f.add_argument("--data", metavar="PATH", dest="sub_data", help=data_help + "; mixed into every batch")
     f.add_argument("--out", metavar="MODEL.keras", help="where to write the fine-tuned model")
 
     p = sub.add_parser("predict", help="read digits from image files")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG, JPEG, … of a digit or a whole number (either polarity)")
     p.add_argument("--model", metavar="MODEL.keras", help="default: the bundled pretrained model")
 
     from mnist_gui.ml.export import FORMATS
@@ -117,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("model", metavar="MODEL.keras")
     x.add_argument("--format", required=True, type=_export_format, metavar="|".join(FORMATS), help="keras, saved_model or tflite")
     x.add_argument("--out", metavar="PATH", help="file (a folder for saved_model); default: beside MODEL, named after it")
-    x.add_argument("--data", metavar="PATH", dest="sub_data", help="MNIST npz or folder of IDX files (its test digits check the export)")
+    x.add_argument("--data", metavar="PATH", dest="sub_data", help=data_help + "; its test digits check the export")
     return parser
 
 

@@ -514,3 +514,16 @@ def test_a_failed_smoke_test_closes_its_window_and_waits_for_a_slow_tensorflow_i
     finally:
         windows[0].close()
         wait_all()
+
+
+def test_train_help_gives_every_setting_its_default():
+    from mnist_gui.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for command, options in (("train", ("--epochs", "--batch-size", "--validation-split", "--learning-rate", "--optimizer", "--seed")),
+                             ("finetune", ("--epochs", "--share", "--learning-rate", "--seed")), ("evaluate", ("--data", "--limit"))):
+        helps = {o: a.help or "" for a in sub.choices[command]._actions for o in a.option_strings}
+        for option in options:
+            assert "default" in helps[option], (command, option, helps[option])
+    helps = {o: a.help for a in sub.choices["train"]._actions for o in a.option_strings}
+    assert helps["--optimizer"] == "default: the preset's (notebook rmsprop, default adam, cnn adam)"

@@ -133,7 +133,8 @@ class TrainingConfig:
             if n_fit < 1 or n_fit == n_train:
                 raise ConfigError(f"validation split {self.validation_split} of {n_train} images leaves no training or no validation data")
             if self.batch_size > n_fit:
-                raise ConfigError(f"batch size {self.batch_size} is larger than the {n_fit} training images")
+                raise ConfigError(f"batch size {self.batch_size} is larger than the {n_fit} training images left of "
+                                  f"{n_train} after the validation split ({self.validation_split:g})")
 
     def fit_size(self, n_train: int) -> int:
         return fit_size(n_train, self.validation_split)
