@@ -250,7 +250,8 @@ def _load_error_message(p: Path, exc: Exception) -> str:
     if custom:
         return f"{p}: refused: it uses custom objects this app does not know ({custom.group(1)}); only built-in Keras layers are loaded"
     if isinstance(exc, json.JSONDecodeError):
-        return f"{p}: cannot be loaded: its config.json is not valid JSON ({exc})"
+        return (f"{p}: its config.json is damaged (not valid JSON at line {exc.lineno}, column {exc.colno}). "
+                "Save or export the model again where it was made.")
     return f"{p}: cannot be loaded: {keras_error_text(text) or type(exc).__name__}"
 
 

@@ -43,6 +43,16 @@ def test_non_keras_zip(tmp_path):
         load_keras_model(p)
 
 
+def test_damaged_config_json_says_where_and_what_to_do(tmp_path, good_model):
+    p = tmp_path / "bad.keras"
+    with zipfile.ZipFile(good_model) as src, zipfile.ZipFile(p, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, b"{'not json'" if item.filename == "config.json" else src.read(item))
+    with pytest.raises(ModelError, match=r"config\.json is damaged \(not valid JSON at line 1, column 2\)\. Save or export") as err:
+        load_keras_model(p)
+    assert "Expecting" not in str(err.value)  # the parser's own words are not the user's
+
+
 def test_wrong_extension(tmp_path, good_model):
     p = tmp_path / "model.h5"
     p.write_bytes(good_model.read_bytes())

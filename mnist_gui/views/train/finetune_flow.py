@@ -83,7 +83,9 @@ class FinetuneFlow:
         if r is None:
             return
         self.state.set_model(ActiveModel(r.predictor, "finetuned", r.model_path, r.mnist_after))
-        self.state.show_status(f"Kept the fine-tuned model ({r.model_path}); the Draw, Dataset and Inside tabs now use it")
+        # The folder goes to the log, not the status bar: a full path pushed the sentence out of sight.
+        log.info("kept the fine-tuned model %s", r.model_path)
+        self.state.show_status(f"Kept the fine-tuned model ({r.model_path.parent.name}); Draw, Dataset and Inside use it now")
 
     def discard_finetuned(self) -> None:
         r = self._take_pending()
