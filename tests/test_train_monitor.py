@@ -275,3 +275,14 @@ def test_speed_and_eta_come_from_the_batches_not_the_setup_before_them(qtbot, mo
     monitor.on_batch(2, 100, 100, {"loss": 0.5})
     assert monitor.time_label.text() == "Elapsed 0:15 · testing the best checkpoint…"
     monitor.stop_timer()
+
+
+def test_two_unnamed_runs_of_one_minute_get_different_legend_names():
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from mnist_gui.views.plots import short_title
+
+    a, b = (SimpleNamespace(name="", arch="mlp", created=datetime(2026, 11, 26, 16, 29, s, tzinfo=timezone.utc)) for s in (5, 40))
+    assert short_title(a) != short_title(b) and short_title(a).startswith("MLP ")
+    assert short_title(SimpleNamespace(name="baseline", arch="mlp", created=a.created)) == "baseline"

@@ -56,7 +56,8 @@ def short_title(run: object) -> str:
     if name:
         return name
     created = getattr(run, "created", None)
-    when = created.astimezone().strftime("%d %b %H:%M") if created is not None else getattr(run, "title", "run")
+    # to the second, as the Runs list's Date column: two runs started in one minute are told apart
+    when = created.astimezone().strftime("%d %b %H:%M:%S") if created is not None else getattr(run, "title", "run")
     return f"{str(getattr(run, 'arch', '')).upper()} {when}".strip()
 
 

@@ -130,7 +130,7 @@ class RunsPanel(QWidget):
         planned = r.config.get("epochs") if isinstance(r.config, dict) else None
         epochs = f"{r.epochs}" + (f"/{planned}" if isinstance(planned, int) and planned != r.epochs else "")
         cells = [
-            (r.created.astimezone().strftime("%Y-%m-%d %H:%M"), r.created.timestamp()),
+            (r.created.astimezone().strftime("%Y-%m-%d %H:%M:%S"), r.created.timestamp()),
             (r.title + ("" if r.complete else " (incomplete)"), r.title.lower()),
             (r.arch.upper(), r.arch),
             (r.preset, r.preset),
