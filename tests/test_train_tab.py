@@ -171,6 +171,7 @@ def test_finetune_shows_before_after_and_applies_only_when_kept(qtbot, window, m
     assert held >= 1 and r.n_held == held and r.n_tune == 24 - held and r.model_path.is_file()
     assert window.state.model is base, "nothing changes before the user decides"
     assert panel.keep_btn.isVisible() and "→" in panel.result.text() and "MNIST test" in panel.result.text()
+    assert f"your {held} held-out digit" in tab.result_label.text()  # the headline says what its % is of
     if decision == "keep":
         panel.keep_btn.click()
         assert window.state.model.kind == "finetuned" and window.state.model.path == r.model_path

@@ -101,7 +101,7 @@ class FinetunePanel(QGroupBox):
             and self.state.data is not None and not busy
         self.start_btn.setEnabled(ok)
         if n_tune < MIN_TUNE_DIGITS:
-            self.start_btn.setToolTip(f"Needs at least {MIN_TUNE_DIGITS} digits to learn from (a quarter of My digits is held out)")
+            self.start_btn.setToolTip(f"Needs at least {MIN_TUNE_DIGITS} digits to learn from (every 4th digit of each label is held out to measure the result)")
         else:
             self.start_btn.setToolTip("Continue training the active model on MNIST mixed with your digits (Ctrl+Shift+T)")
         for w in (self.epochs, self.share, self.lr):

@@ -68,7 +68,9 @@ class FinetuneFlow:
         self.pending_finetune = result
         self.finetune.show_pending(result)
         QTimer.singleShot(0, lambda: self.left_scroll.ensureWidgetVisible(self.finetune.discard_btn))  # after relayout
-        mine = f"held-out digits {result.mine_before:.1%} → {result.mine_after:.1%}, " if result.mine_before is not None else ""
+        # with its count: 100 % of 1 held-out digit is not 100 % of 40
+        mine = (f"your {result.n_held} held-out digit{'s' if result.n_held != 1 else ''} {result.mine_before:.1%} → "
+                f"{result.mine_after:.1%}, " if result.mine_before is not None else "")
         self.result_label.setText(f"Fine-tuned: {mine}MNIST {result.mnist_before:.2%} → {result.mnist_after:.2%}")
         self.state.show_status("Fine-tuning done: keep the result or discard it (Train tab)")
         self.finetuneFinished.emit(result)
