@@ -109,3 +109,30 @@ def test_the_first_six_fill_a_tall_page_in_two_rows_and_a_wide_one_in_a_row(qtbo
         # the images and titles follow the new grid, in order
         assert [ax.get_title() for ax in canvas.axes] == [str(i) for i in range(6)]
         assert all((np.asarray(ax.images[0].get_array()) == img).all() for ax, img in zip(canvas.axes, images))
+
+
+def test_the_hint_follows_the_rescaled_values_and_ignores_an_exports_draw(qtbot, tmp_path) -> None:
+    """At some cell sizes "0.5" fits where "255" does not: ticking /255 brings the numbers and takes the hint away.
+    Saving the figure (drawn at the export's DPI, where numbers fit) says nothing of the screen."""
+    from mnist_gui.views.figures import PixelCanvas
+
+    canvas = PixelCanvas()
+    qtbot.addWidget(canvas)
+    cell = next(c for c in range(10, 30) if canvas.labelled(True, c) and not canvas.labelled(False, c))
+    said: list[bool] = []
+    canvas.labelsShown.connect(said.append)
+    canvas.show()
+    img = np.full((28, 28), 200, np.uint8)
+    for size in range(200, 1200, 4):  # a size whose screen cell is that one
+        canvas.resize(size, size)
+        canvas.show_image(img, False, False)
+        canvas.draw()
+        if canvas.screen_cell() == cell:
+            break
+    assert canvas.screen_cell() == cell and said[-1] is False
+    canvas.figure.savefig(tmp_path / "pixels.png", dpi=150)  # larger cells in the file: numbered there
+    assert said[-1] is False and canvas.labels_shown is False
+    canvas.show_image(img, True, False)  # the /255 box ticked: a blit, no full draw
+    assert said[-1] is True
+    canvas.show_image(img, False, False)
+    assert said[-1] is False

@@ -211,6 +211,8 @@ def test_before_any_run_the_weights_panel_shows_the_active_models_own(qtbot, tab
     tab.state.set_model(ActiveModel(small_cnn(), "file", None, None))  # a CNN: its conv1 filters
     n = explain.first_kernel(tab.state.model.predictor).shape[-1]
     assert w.model_pictures.shape[0] == n and f"{n} filters" in w.caption.text()
+    w.show_model(None)  # a model without a first layer it can picture: the panel empties, names no model
+    assert w.view.image.image is None and w.epoch_label.text() == "" and w.caption.text().startswith("Train a model")
     tab.state.publish_training_weights(0, np.ones((784, 512), np.float32))  # a run's own take over
     assert w.epoch_label.text() == "after epoch 1 (of 1 so far)"
     qtbot.waitUntil(lambda: not tab.busy(), timeout=60_000)  # the CNN's map, started by the model change

@@ -258,8 +258,10 @@ def test_speed_and_eta_come_from_the_batches_not_the_setup_before_them(qtbot, mo
     not (10 + 2) s; and the last batch says what the run still does instead of "ETA 0:00"."""
     from mnist_gui.views.train import monitor as mod
 
+    from types import SimpleNamespace
+
     clock = [100.0]
-    monkeypatch.setattr(mod.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(mod, "time", SimpleNamespace(perf_counter=lambda: clock[0]))  # this module's clock only
     monitor = TrainingMonitor()
     qtbot.addWidget(monitor)
     monitor.start("Training", epochs=3, samples_per_epoch=48_000)
@@ -267,6 +269,10 @@ def test_speed_and_eta_come_from_the_batches_not_the_setup_before_them(qtbot, mo
     clock[0] += 10.0
     monitor.on_batch(0, 50, 100, {"loss": 1.0})  # half an epoch at t = 10 s: nothing to measure a rate on yet
     assert monitor.time_label.text() == "Elapsed 0:10 · ETA –" and monitor.speed_label.text() == "– samples/s"
+    clock[0] += 0.01
+    monitor.on_batch(0, 55, 100, {"loss": 1.0})  # two reports handled together: no speed from 10 ms
+    assert monitor.time_label.text().endswith("ETA –") and monitor.speed_label.text() == "– samples/s"
+    clock[0] -= 0.01
     clock[0] += 1.0
     monitor.on_batch(0, 100, 100, {"loss": 0.9})  # epoch 1 done 1 s later: 0.5 epochs a second
     assert monitor.time_label.text() == "Elapsed 0:11 · ETA 0:04"  # 2 epochs left at 2 s each
@@ -286,3 +292,13 @@ def test_two_unnamed_runs_of_one_minute_get_different_legend_names():
     a, b = (SimpleNamespace(name="", arch="mlp", created=datetime(2026, 11, 26, 16, 29, s, tzinfo=timezone.utc)) for s in (5, 40))
     assert short_title(a) != short_title(b) and short_title(a).startswith("MLP ")
     assert short_title(SimpleNamespace(name="baseline", arch="mlp", created=a.created)) == "baseline"
+
+
+def test_a_fine_tuning_job_says_what_it_does_after_its_last_batch(qtbot):
+    monitor = TrainingMonitor()
+    qtbot.addWidget(monitor)
+    monitor.start("Fine-tuning", epochs=1, samples_per_epoch=100, finishing="measuring the result…")
+    monitor.timer.stop()
+    monitor.on_batch(0, 10, 10, {"loss": 0.5})
+    assert monitor.time_label.text().endswith("· measuring the result…")
+    monitor.stop_timer()

@@ -256,7 +256,13 @@ class PixelCanvas(FigureCanvasQTAgg):
         return full[_cell_map(h, cell)[:, None], _cell_map(w, cell)[None, :]]
 
     def _save_background(self, event: object) -> None:
+        if self.is_saving():  # an export's draw, at its own DPI: neither the screen's background nor its cells
+            return
         self._background = self.copy_from_bbox(self.figure.bbox)
+        self._sync_labels()
+
+    def _sync_labels(self) -> None:
+        """Say (on a change) whether the cells on screen carry their numbers: at a size, raw and /255 may differ."""
         shown = self.labelled(self.rescaled, self.screen_cell())
         if shown != self.labels_shown:
             self.labels_shown = shown
@@ -279,6 +285,7 @@ class PixelCanvas(FigureCanvasQTAgg):
             self.restore_region(self._background)
             self.ax.draw_artist(self.im)
             self.blit(self.ax.bbox)
+        self._sync_labels()  # the /255 box may have changed what fits
 
     def _paint_direct(self) -> bool:
         """Write the cells into the Agg buffer over the axes (inside its frame) and blit; False if it cannot."""

@@ -182,6 +182,7 @@ class InsideTab(QWidget):
         if pred is None:
             self.key, self.layers, self.layer_names = None, [], []
             self.diagram.set_layers([], -1)
+            self.weights.show_model(None)
             return
         self.key = model_key(pred)
         try:
@@ -190,6 +191,7 @@ class InsideTab(QWidget):
             log.warning("Inside tab: %s", exc)
             self.key, self.layers, self.layer_names = None, [], []
             self.activations.caption.setText(f"This model cannot be explained here ({exc}).")
+            self.weights.show_model(None)
             return
         if [i.output_shape for i in layers] != [i.output_shape for i in self.layers]:
             self.selected_layer = 0  # a new architecture: start at the first hidden layer

@@ -183,7 +183,8 @@ class MainWindow(QMainWindow):
         log.warning("%s: %s", title, message)
         box = QMessageBox(QMessageBox.Warning, title, title, QMessageBox.Ok, self)
         box.setInformativeText(message)
-        box.setStyleSheet("QLabel { min-width: 440px; }")  # a message with a path wraps into a narrow column otherwise
+        # the message only (the icon is a QLabel too): a message with a path wraps into a narrow column otherwise
+        box.setStyleSheet("QLabel#qt_msgbox_informativelabel { min-width: 440px; }")
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.setWindowModality(Qt.WindowModal)
         box.show()

@@ -14,6 +14,10 @@ from mnist_gui.views.inside.common import ImageView, Panel, background, divergin
 
 log = logging.getLogger(__name__)
 
+EMPTY = ("Train a model (Train tab): its first layer's weights appear here each epoch (an MLP's units over the 28×28 "
+         "input, a CNN's filters).")
+
+
 def describe(pics: np.ndarray) -> tuple[str, str]:
     """(caption, tooltip) for ``explain.first_layer_pictures`` of shape ``(n, h, w)``: 28×28 pictures are the
     templates of an MLP's first Dense layer, smaller ones the filters of a CNN's first conv layer."""
@@ -45,8 +49,7 @@ class WeightsTimeline(Panel):
         row.addWidget(self.slider, 1)
         row.addWidget(self.epoch_label)
         self.body.addLayout(row)
-        self.caption = QLabel("Train a model (Train tab): its first layer's weights appear here each epoch (an MLP's "
-                              "units over the 28×28 input, a CNN's filters).")
+        self.caption = QLabel(EMPTY)
         self.caption.setWordWrap(True)
         self.body.addWidget(self.caption)
         self.snapshots: list[tuple[int, np.ndarray]] = []
@@ -65,7 +68,12 @@ class WeightsTimeline(Panel):
     def show_model(self, pictures: np.ndarray | None) -> None:
         """The active model's first-layer pictures (``explain.first_layer_pictures``), until a run sends its own."""
         self.model_pictures = pictures
-        if self.snapshots or pictures is None:
+        if self.snapshots:
+            return
+        if pictures is None:
+            self.view.clear_image()
+            self.epoch_label.setText("")
+            self.caption.setText(EMPTY)
             return
         self._paint(pictures)
         self.epoch_label.setText("the active model, as trained")

@@ -54,7 +54,8 @@ class FinetuneFlow:
         per_epoch = cfg.batch_layout(len(data.x_train))[2] * cfg.batch_size
         self.strip.clear_answers()
         self.jobs.start(lambda reporter, stop: run_finetune(base, data, tune_x, tune_y, held_x, held_y, out, cfg, reporter, stop),
-                        cfg.epochs, per_epoch, self._on_finetuned, "Fine-tuning")
+                        cfg.epochs, per_epoch, self._on_finetuned, "Fine-tuning",
+                        "measuring the result on MNIST and your held-out digits…")
         self.stopped_result = None
 
     def _on_finetuned(self, result: Any) -> None:

@@ -92,10 +92,11 @@ class JobControl(QObject):
 
     # --- the training worker ---------------------------------------------------------------------------------
     def start(self, job: Callable[..., Any], epochs: int, samples_per_epoch: int, on_done: Callable[[Any], None],
-              what: str) -> None:
+              what: str, finishing: str = "testing the best checkpoint…") -> None:
+        """``finishing``: what the job still does after its last batch (the progress line says it then)."""
         from mnist_gui.views.training_worker import TrainingWorker
 
-        self.monitor.start(what, epochs, samples_per_epoch)
+        self.monitor.start(what, epochs, samples_per_epoch, finishing)
         self.what = what
         self.stop_requested = False
         worker = TrainingWorker(job)

@@ -60,6 +60,7 @@ class TrainingMonitor(QWidget):
         self._dirty = False
         self._dark = False
         self._t_start = 0.0
+        self._finishing = ""
         self._first: tuple[float, float] | None = None  # (time, epochs done) at a job's first batch report
         self._epochs = 1
         self._n_fit = 1
@@ -211,7 +212,9 @@ class TrainingMonitor(QWidget):
         self.refresh_plots()
 
     # --- a job's progress -----------------------------------------------------------------------------------
-    def start(self, what: str, epochs: int, samples_per_epoch: int) -> None:
+    def start(self, what: str, epochs: int, samples_per_epoch: int, finishing: str = "testing the best checkpoint…") -> None:
+        """A job begins: ``what`` heads the result line; ``finishing`` is what it still does after its last batch."""
+        self._finishing = finishing
         self.ensure_plots()
         self.history = {}
         self.batch_x, self.batch_loss, self.batch_acc = [], [], []
@@ -254,9 +257,10 @@ class TrainingMonitor(QWidget):
         if self._first is None:
             self._first = (now, x)
         t0, x0 = self._first
-        rate = (x - x0) / (now - t0) if now > t0 and x > x0 else 0.0  # epochs a second
+        # over a second at least: two reports handled together (a busy GUI thread) would make an absurd speed
+        rate = (x - x0) / (now - t0) if now - t0 >= 1.0 and x > x0 else 0.0  # epochs a second
         if x >= self._epochs:  # the last batch: the last validation, then the best checkpoint on the test set
-            eta_text = "testing the best checkpoint…"
+            eta_text = self._finishing
         else:
             eta_text = f"ETA {fmt_duration((self._epochs - x) / rate)}" if rate > 0 else "ETA –"
         set_text(self.time_label, f"Elapsed {fmt_duration(elapsed)} · {eta_text}")
