@@ -33,8 +33,9 @@ class FirstSixCanvas(FigureCanvasQTAgg):
     """
 
     def __init__(self) -> None:
-        super().__init__(Figure(figsize=(6, 1.4), layout="constrained"))
-        self.grid = (1, 6)
+        # Two rows from the start: the Dataset tab's page is tall, so its first resize need not rebuild the grid.
+        super().__init__(Figure(figsize=(6, 4.4), layout="constrained"))
+        self.grid = (2, 3)
         self.axes = list(self.figure.subplots(*self.grid).flat)
         self._shown: tuple[np.ndarray, np.ndarray, bool] | None = None
 
@@ -94,6 +95,20 @@ class _GlyphCache:
 def cell_label(value: int, rescaled: bool) -> str:
     """The text written in a pixel's cell."""
     return (f"{value / 255:.1f}" if value else "0") if rescaled else str(value)
+
+
+def _extreme_labels(rescaled: bool) -> list[str]:
+    """The labels that can be the widest or the tallest: fitting these fits every label, at a quarter of the cost.
+
+    The longest labels only ("100"…"255", "0.0"…"1.0"). Digits share one advance width and do not kern, so a
+    label's ink spans from its first glyph's left ink to its last glyph's right ink: every first and last digit
+    counts, the middle one only for its height — "0" and "8" reach the furthest up and down.
+    """
+    labels = {cell_label(v, rescaled) for v in range(256)}
+    longest = max(map(len, labels))
+    if rescaled:
+        return sorted(t for t in labels if len(t) == longest)  # 11 of them
+    return sorted(t for t in labels if len(t) == longest and t[1] in "08") or sorted(labels)
 
 
 def _ink_size(mask: np.ndarray) -> tuple[int, int]:
@@ -208,8 +223,7 @@ class PixelCanvas(FigureCanvasQTAgg):
 
     def _fit_label_px(self, rescaled: bool, cell: int, margin: int) -> int:
         room_w, room_h = cell - 1 - 2 * margin, self.HEIGHT * cell
-        labels = {cell_label(v, rescaled) for v in range(256)}
-        labels = {t for t in labels if len(t) == max(map(len, labels))}  # the widest: "100"…"255" or "0.0"…"1.0"
+        labels = _extreme_labels(rescaled)
         ref = self._glyphs(64)  # the labels' ink at 64 px per em, scaled: where to start looking (hinting varies)
         h64, w64 = np.max([_ink_size(ref.get(t)) for t in labels], axis=0)
 
