@@ -136,3 +136,21 @@ def test_the_hint_follows_the_rescaled_values_and_ignores_an_exports_draw(qtbot,
     assert said[-1] is True
     canvas.show_image(img, False, False)
     assert said[-1] is False
+
+
+def test_fitting_on_the_extreme_labels_gives_the_size_all_labels_give(qtbot, monkeypatch) -> None:
+    from mnist_gui.views import figures
+
+    assert len(figures._extreme_labels(False)) == 30 and len(figures._extreme_labels(True)) == 11
+    fast = figures.PixelCanvas()
+    qtbot.addWidget(fast)
+    sizes = {(r, c, m): fast._fit_label_px(r, c, m) for r in (False, True) for c in range(12, 31, 3) for m in (1, 2)}
+
+    def every_longest(rescaled: bool) -> list[str]:
+        labels = {figures.cell_label(v, rescaled) for v in range(256)}
+        return sorted(t for t in labels if len(t) == max(map(len, labels)))
+
+    monkeypatch.setattr(figures, "_extreme_labels", every_longest)
+    full = figures.PixelCanvas()
+    qtbot.addWidget(full)
+    assert {k: full._fit_label_px(*k) for k in sizes} == sizes
