@@ -12,7 +12,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from mnist_gui.ml.explain import Activations, LayerInfo
-from mnist_gui.views.inside.common import ImageView, Panel, background, grid_shape, heat_lut, tile
+from mnist_gui.views.inside.common import ImageView, Panel, background, foreground, grid_shape, heat_lut, tile
 from mnist_gui.views.qimage import to_qimage
 
 log = logging.getLogger(__name__)
@@ -93,10 +93,10 @@ class ActivationsPanel(Panel):
         self._values: np.ndarray | None = None
         self._name = ""  # the shown layer's name in the headers and tooltips
         self._lut = heat_lut()
-        self._fg = "#1c1c1e"
+        self._fg = foreground(False)
 
     def set_dark(self, dark: bool) -> None:
-        bg, self._fg = background(dark), ("#dfe1e5" if dark else "#1c1c1e")
+        bg, self._fg = background(dark), foreground(dark)
         for w in (self.grid, self.bars):
             w.setBackground(bg)
         for axis in ("left", "bottom"):

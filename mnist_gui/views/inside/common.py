@@ -37,6 +37,11 @@ def background(dark: bool) -> str:
     return "#{:02x}{:02x}{:02x}".format(*DARK_BACKGROUND) if dark else "#ffffff"
 
 
+def foreground(dark: bool) -> str:
+    """The Inside panels' text and axis colour on :func:`background`."""
+    return "#dfe1e5" if dark else "#1c1c1e"
+
+
 def diverging_lut(dark: bool = False) -> np.ndarray:
     """Blue (negative) → white (0) → red (positive): the saliency and weight colours. In the dark theme the middle
     is the panel's background: zero weights and gaps are the background, not a white block; blue and red still

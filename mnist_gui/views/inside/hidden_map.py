@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from mnist_gui.ml.explain import Embedding
-from mnist_gui.views.inside.common import LABEL_COLORS, ImageView, Panel, background
+from mnist_gui.views.inside.common import LABEL_COLORS, ImageView, Panel, background, foreground
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class HiddenMap(Panel):
         self.halo.setBrush(pg.mkBrush(halo))
 
     def set_dark(self, dark: bool) -> None:
-        bg, fg = background(dark), ("#dfe1e5" if dark else "#1c1c1e")
+        bg, fg = background(dark), foreground(dark)
         self._star_colors(dark)
         self.plot.setBackground(bg)
         self.thumb.setBackground(bg)

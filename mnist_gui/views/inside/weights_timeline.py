@@ -18,11 +18,16 @@ EMPTY = ("Train a model (Train tab): its first layer's weights appear here each 
          "input, a CNN's filters).")
 
 
-def describe(pics: np.ndarray) -> tuple[str, str]:
+SCRUB = "drag the slider to go back through the epochs."
+BEFORE_A_RUN = "train a model (Train tab) to watch them form, epoch by epoch."
+
+
+def describe(pics: np.ndarray, then: str = SCRUB) -> tuple[str, str]:
     """(caption, tooltip) for ``explain.first_layer_pictures`` of shape ``(n, h, w)``: 28×28 pictures are the
-    templates of an MLP's first Dense layer, smaller ones the filters of a CNN's first conv layer."""
+    templates of an MLP's first Dense layer, smaller ones the filters of a CNN's first conv layer. ``then`` ends
+    the caption: what the reader can do next."""
     n, h, w = pics.shape
-    scrub = "each scaled to its own range; drag the slider to go back through the epochs."
+    scrub = f"each scaled to its own range; {then}"
     if (h, w) == (28, 28):
         return (f"Each square: one of {n} units of the first Dense layer, its weights from the 28×28 input "
                 f"(red +, blue −), {scrub}",
@@ -77,9 +82,8 @@ class WeightsTimeline(Panel):
             return
         self._paint(pictures)
         self.epoch_label.setText("the active model, as trained")
-        caption, tip = describe(pictures)
-        self.caption.setText(caption.replace("drag the slider to go back through the epochs.",
-                                             "train a model (Train tab) to watch them form, epoch by epoch."))
+        caption, tip = describe(pictures, BEFORE_A_RUN)
+        self.caption.setText(caption)
         self.view.setToolTip(tip)
 
     def _paint(self, pics: np.ndarray) -> None:

@@ -19,6 +19,7 @@ from mnist_gui.errors import UserError
 from mnist_gui.ml import runs as runs_store
 from mnist_gui.views.state import ActiveModel, AppState
 from mnist_gui.views.threads import run_in_thread
+from mnist_gui.views.train.monitor import fmt_duration
 from mnist_gui.views.train.palette import run_color
 
 log = logging.getLogger(__name__)
@@ -37,10 +38,7 @@ ID_ROLE = Qt.UserRole + 2
 
 
 def _fmt_seconds(s: float | None) -> str:
-    if s is None:
-        return MISSING
-    s = int(round(s))
-    return f"{s // 60}:{s % 60:02d}"
+    return MISSING if s is None else fmt_duration(s)  # m:ss, as the monitor's Elapsed
 
 
 class RunsPanel(QWidget):
