@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
-from mnist_gui.views.draw.answer_panel import AMBER_TEXT, AnswerPanel, Reading, compare_caption, confident
+from mnist_gui.views.draw.answer_panel import AnswerPanel, Reading, amber, compare_caption, confident
 from mnist_gui.views.draw.overlay import composited, contrast_ratio, overlay_colors, tag_text_color
 from mnist_gui.views.widgets import LABEL_W, MAX_ROW_H, bar_row_rects, bar_rows
 
@@ -90,8 +90,8 @@ def test_overlay_boxes_are_opaque_and_light_in_the_dark_theme():
 
 
 def test_amber_text_is_readable_on_either_themes_buttons():
-    assert contrast(hex_rgb(AMBER_TEXT[False]), (236, 236, 238)) >= 4.5
-    assert contrast(hex_rgb(AMBER_TEXT[True]), (55, 57, 61)) >= 4.5
+    assert contrast(hex_rgb(amber(False)), (236, 236, 238)) >= 4.5
+    assert contrast(hex_rgb(amber(True)), (55, 57, 61)) >= 4.5
 
 
 # --- the panel -------------------------------------------------------------------------------------------
@@ -145,11 +145,11 @@ def test_unsure_buttons_follow_the_theme(qtbot):
         apply_theme("light")
         panel.show_reading(Reading(number, None, "MLP", "", (False,) * 2), 0)
         b = panel.digit_btns[1]
-        assert AMBER_TEXT[False] in b.styleSheet() and "font-weight: bold" in panel.digit_btns[0].styleSheet()
-        assert AMBER_TEXT[False] not in panel.digit_btns[0].styleSheet()
+        assert amber(False) in b.styleSheet() and "font-weight: bold" in panel.digit_btns[0].styleSheet()
+        assert amber(False) not in panel.digit_btns[0].styleSheet()
         apply_theme("dark")
-        qtbot.waitUntil(lambda: AMBER_TEXT[True] in b.styleSheet(), timeout=1000)
-        assert AMBER_TEXT[True] in panel.disagree_label.styleSheet()
+        qtbot.waitUntil(lambda: amber(True) in b.styleSheet(), timeout=1000)
+        assert amber(True) in panel.disagree_label.styleSheet()
         assert ":checked { color: palette(highlighted-text)" in b.styleSheet(), "selected: the highlight's text colour"
     finally:
         apply_theme("light")

@@ -175,3 +175,12 @@ def test_a_unit_template_switches_to_the_dark_colours_with_the_theme(qtbot) -> N
     assert apart(v.template.image.lut[128, :3].astype(int), np.array(DARK_BACKGROUND)) <= 2
     v.set_dark(False)
     np.testing.assert_array_equal(v.template.image.lut, diverging_lut())
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_charts_take_the_applied_palettes_base_and_text(themed, name) -> None:
+    """Plots, figures and the Inside panels are drawn in the palette's own Base and Text (one place says them)."""
+    dark = themed(name) == "dark"
+    p = QApplication.instance().palette()
+    assert theme.chart_colors(dark) == (p.color(QPalette.Base).name(), p.color(QPalette.Text).name())
+    assert theme.chart_colors(True) != theme.chart_colors(False)

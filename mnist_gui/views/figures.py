@@ -18,9 +18,11 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
+from mnist_gui.views.theme import chart_colors
+
 
 def _style(fig: Figure, dark: bool) -> str:
-    fg = "#dfe1e5" if dark else "#1c1c1e"
+    fg = chart_colors(dark)[1]
     fig.set_facecolor("#2b2d30" if dark else "#f6f6f7")
     return fg
 

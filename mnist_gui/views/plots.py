@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from mnist_gui.views.theme import chart_colors
 from mnist_gui.views.train.palette import run_color
 
 COLORS = {"batch": (120, 150, 220), "train": (38, 99, 221), "val": (230, 120, 30)}
@@ -115,7 +116,7 @@ class TrainingPlots(QWidget):
             hint.setText("The first points appear during epoch 1…" if waiting else HINTS[name])
 
     def set_dark(self, dark: bool) -> None:
-        bg, fg = ("#1e1f22", "#dfe1e5") if dark else ("#ffffff", "#1c1c1e")
+        bg, fg = chart_colors(dark)
         for plot in (self.loss_plot, self.acc_plot):
             plot.setBackground(bg)
             for axis in ("left", "bottom"):

@@ -12,10 +12,26 @@ log = logging.getLogger(__name__)
 THEMES = ("system", "light", "dark")
 DEFAULT_THEME = "system"
 
+# The palettes' Base (what fields and charts are drawn on) and Text, per theme: charts and picture panels take
+# theirs from here (chart_colors), so a plot's background is the same grey as a list's in the dark theme.
+BASE = {False: (255, 255, 255), True: (30, 31, 34)}
+TEXT = {False: (28, 28, 30), True: (223, 225, 229)}
+AMBER = (201, 138, 0)  # "unsure": the canvas's boxes and tags, the answer's warning; as text, AMBER_TEXT
+AMBER_TEXT = {False: (138, 92, 0), True: (255, 191, 71)}  # ≥ 4.5:1 on the light (236) and dark (55) button grey
+
+
+def hex_color(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def chart_colors(dark: bool) -> tuple[str, str]:
+    """(background, text) of a plot or picture panel in the theme: the palette's Base and Text."""
+    return hex_color(BASE[dark]), hex_color(TEXT[dark])
+
 
 def _dark_palette() -> QPalette:
     p = QPalette()
-    base, window, text = QColor(30, 31, 34), QColor(43, 45, 48), QColor(223, 225, 229)
+    base, window, text = QColor(*BASE[True]), QColor(43, 45, 48), QColor(*TEXT[True])
     for role, color in [
         (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
         (QPalette.AlternateBase, QColor(50, 52, 56)), (QPalette.ToolTipBase, window), (QPalette.ToolTipText, text),
@@ -56,9 +72,9 @@ def _field_palette(p: QPalette, dark: bool) -> QPalette:
 
 def _light_palette() -> QPalette:
     p = QPalette()
-    window, text = QColor(246, 246, 247), QColor(28, 28, 30)
+    window, text = QColor(246, 246, 247), QColor(*TEXT[False])
     for role, color in [
-        (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, QColor(255, 255, 255)),
+        (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, QColor(*BASE[False])),
         (QPalette.AlternateBase, QColor(240, 240, 242)), (QPalette.Text, text), (QPalette.Button, QColor(236, 236, 238)),
         (QPalette.ButtonText, text), (QPalette.Highlight, QColor(38, 99, 221)), (QPalette.HighlightedText, QColor(255, 255, 255)),
         (QPalette.ToolTipBase, QColor(255, 255, 225)), (QPalette.ToolTipText, text), (QPalette.PlaceholderText, QColor(130, 130, 135)),

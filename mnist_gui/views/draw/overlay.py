@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPen
 
 from mnist_gui.views.draw.items import Overlay
+from mnist_gui.views.theme import AMBER, AMBER_TEXT
 
 PAPER = QColor(255, 255, 255)  # the light theme's canvas, under a faded tag
 INK = QColor(28, 28, 30)  # a light-theme tag's text when white would be faint on it
@@ -32,9 +33,9 @@ def tag_rects(overlay: list[Overlay], boxes: list[QRectF], fm: QFontMetrics) -> 
 def overlay_colors(low: bool, selected: bool, dark: bool) -> tuple[QColor, QColor]:
     """A group's (box pen, tag fill): blue, or amber when unsure. An unselected box is fainter on white paper;
     on the dark theme's near-black one it is a light, opaque shade instead (a faded one all but vanishes)."""
-    tag = QColor(201, 138, 0) if low else QColor(42, 130, 218)
+    tag = QColor(*AMBER) if low else QColor(42, 130, 218)
     if dark:
-        box = QColor(tag) if selected else (QColor(255, 191, 71) if low else QColor(120, 180, 255))
+        box = QColor(tag) if selected else (QColor(*AMBER_TEXT[True]) if low else QColor(120, 180, 255))
         return box, tag  # the tag stays opaque: white text on it stays readable
     if not low:
         tag = QColor(28, 110, 200)  # a deeper blue on white paper: white text on the selected tag reads at 5:1

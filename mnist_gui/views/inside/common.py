@@ -16,6 +16,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QToolTip, QVBoxLayout, QWidget
 
 from mnist_gui.atomic import atomic_path
+from mnist_gui.views.theme import BASE, chart_colors
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +30,17 @@ def heat_lut() -> np.ndarray:
     return pg.colormap.get("inferno").getLookupTable(0.0, 1.0, 256)
 
 
-DARK_BACKGROUND = (30, 31, 34)  # #1e1f22, the Inside panels' background in the dark theme
+DARK_BACKGROUND = BASE[True]  # the Inside panels' background in the dark theme, as the Train tab's plots
 
 
 def background(dark: bool) -> str:
-    """The Inside panels' background: white, or :data:`DARK_BACKGROUND` in the dark theme."""
-    return "#{:02x}{:02x}{:02x}".format(*DARK_BACKGROUND) if dark else "#ffffff"
+    """The Inside panels' background: the theme's chart background (white, or :data:`DARK_BACKGROUND`)."""
+    return chart_colors(dark)[0]
 
 
 def foreground(dark: bool) -> str:
     """The Inside panels' text and axis colour on :func:`background`."""
-    return "#dfe1e5" if dark else "#1c1c1e"
+    return chart_colors(dark)[1]
 
 
 def diverging_lut(dark: bool = False) -> np.ndarray:
