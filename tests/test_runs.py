@@ -149,7 +149,11 @@ def test_runs_of_earlier_versions_still_load_rename_and_delete():
     assert r.legacy and r.arch == "mlp" and r.epochs == 10 and r.best_epoch == 9 and r.test_accuracy == 0.9861
     cfg = r.training_config()
     assert cfg.optimizer == "adam" and cfg.learning_rate == 0.001 and cfg.model.hidden_units == (512, 512)
-    assert rename_run(old.name, "from last year").name == "from last year"
+    renamed = rename_run(old.name, "from last year")
+    assert renamed.name == "from last year" and not renamed.legacy  # it has a run.json of its own now
+    same = ("arch", "preset", "epochs", "test_accuracy", "seconds", "best_epoch", "history", "model_path", "config", "seed",
+            "complete", "stop_reason", "created")
+    assert {k: getattr(renamed, k) for k in same} == {k: getattr(r, k) for k in same}
     delete_run(old.name)
     assert not old.exists() and tuned.exists()
 

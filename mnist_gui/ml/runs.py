@@ -93,20 +93,10 @@ class RunWriter:
         """Record ``meta`` (a training record: config, history, best_epoch, test_accuracy…); returns the run id."""
         from mnist_gui.ml.model_io import file_sha256
 
-        cfg = meta.get("config", {})
-        complete = bool(meta.get("complete"))
         self.name = self._name_on_disk()
-        rec = {"format": "mnist-gui run", "format_version": FORMAT_VERSION, "id": self.run_id, "name": self.name,
-               "created": self.created.isoformat(timespec="seconds"), "arch": cfg.get("arch", "mlp"),
-               "preset": cfg.get("preset", "custom"), "seed": cfg.get("seed"), "config": cfg,
-               "history": meta.get("history", {}), "best_epoch": meta.get("best_epoch", 0),
-               "test_accuracy": meta.get("test_accuracy"), "test_accuracy_before": meta.get("test_accuracy_before"),
-               "test_loss": meta.get("test_loss"), "seconds": meta.get("train_seconds"),
-               "train_images": meta.get("train_images"),
-               "stop_reason": meta.get("stop_reason", ""), "complete": complete,
-               "model": self.model_path.name if self.model_path.parent == self.folder else str(self.model_path),
-               "versions": _versions()}
-        if complete and self.model_path.is_file():
+        model = self.model_path.name if self.model_path.parent == self.folder else str(self.model_path)
+        rec = _record(self.run_id, self.name, self.created, model, meta, _versions())
+        if rec["complete"] and self.model_path.is_file():
             rec["model_sha256"] = file_sha256(self.model_path)  # delete_run removes an outside model only if unchanged
         _write_record(self.folder, rec)
         return self.run_id
@@ -118,6 +108,21 @@ class RunWriter:
         except (OSError, ValueError, AttributeError):  # no record yet, or one that is not ours to read
             return self.name
         return name if isinstance(name, str) else self.name
+
+
+def _record(run_id: str, name: str, created: _dt.datetime, model: str, meta: dict[str, Any],
+            versions: dict[str, str]) -> dict[str, Any]:
+    """``run.json`` from a training record ``meta`` (the vocabulary of a model's ``.json`` sidecar): the one place
+    that lists a record's fields, for a run as it trains and for an earlier version's run renamed in the list."""
+    cfg = meta.get("config", {})
+    return {"format": "mnist-gui run", "format_version": FORMAT_VERSION, "id": run_id, "name": name,
+            "created": created.isoformat(timespec="seconds"), "arch": meta.get("arch", cfg.get("arch", "mlp")),
+            "preset": cfg.get("preset", "custom"), "seed": cfg.get("seed"), "config": cfg,
+            "history": meta.get("history", {}), "best_epoch": meta.get("best_epoch", 0),
+            "test_accuracy": meta.get("test_accuracy"), "test_accuracy_before": meta.get("test_accuracy_before"),
+            "test_loss": meta.get("test_loss"), "seconds": meta.get("train_seconds"), "train_images": meta.get("train_images"),
+            "stop_reason": meta.get("stop_reason", ""), "complete": bool(meta.get("complete")), "model": model,
+            "versions": versions}
 
 
 def _write_record(folder: Path, rec: dict[str, Any]) -> None:
@@ -257,12 +262,9 @@ def rename_run(run_id: str, name: str) -> RunRecord:
     rec_file = rec.folder / RECORD
     if rec_file.is_file():
         d = json.loads(rec_file.read_text(encoding="utf-8"))
-    else:
-        d = {"format": "mnist-gui run", "format_version": FORMAT_VERSION, "id": rec.id, "created": rec.created.isoformat(),
-             "arch": rec.arch, "preset": rec.preset, "seed": rec.seed, "config": rec.config, "history": rec.history,
-             "best_epoch": rec.best_epoch, "test_accuracy": rec.test_accuracy, "seconds": rec.seconds,
-             "stop_reason": rec.stop_reason, "complete": rec.complete, "model": rec.model_path.name, "versions": rec.versions,
-             "train_images": rec.train_images}
+    else:  # an earlier version's run: its record made from the best.json it was listed from
+        meta = json.loads((rec.folder / "best.json").read_text(encoding="utf-8"))
+        d = _record(rec.id, "", rec.created, rec.model_path.name, {**meta, "complete": rec.complete}, rec.versions)
     d["name"] = clean_name(name)
     _write_record(rec.folder, d)
     return get_run(run_id)
