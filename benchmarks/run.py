@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import statistics
@@ -67,8 +68,6 @@ def spread(xs: list[float], scale: float = 1.0) -> str:
 def median_interval(xs: list[float], level: float = 0.9, resamples: int = 4000) -> tuple[float, float]:
     """A bootstrap interval of the median of ``xs`` (resampled with replacement, a fixed seed): how far the
     figure could land in another run of the same benchmark on the same machine. Only reported, never compared."""
-    import random
-
     rng = random.Random(0)
     meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(resamples))
     cut = int(resamples * (1 - level) / 2)

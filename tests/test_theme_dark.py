@@ -183,4 +183,5 @@ def test_charts_take_the_applied_palettes_base_and_text(themed, name) -> None:
     dark = themed(name) == "dark"
     p = QApplication.instance().palette()
     assert theme.chart_colors(dark) == (p.color(QPalette.Base).name(), p.color(QPalette.Text).name())
+    assert theme.window_color(dark) == p.color(QPalette.Window).name()  # around the matplotlib figures
     assert theme.chart_colors(True) != theme.chart_colors(False)

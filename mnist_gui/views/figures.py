@@ -18,12 +18,12 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from mnist_gui.views.theme import chart_colors
+from mnist_gui.views.theme import chart_colors, window_color
 
 
 def _style(fig: Figure, dark: bool) -> str:
     fg = chart_colors(dark)[1]
-    fig.set_facecolor("#2b2d30" if dark else "#f6f6f7")
+    fig.set_facecolor(window_color(dark))
     return fg
 
 

@@ -12,8 +12,9 @@ log = logging.getLogger(__name__)
 THEMES = ("system", "light", "dark")
 DEFAULT_THEME = "system"
 
-# The palettes' Base (what fields and charts are drawn on) and Text, per theme: charts and picture panels take
-# theirs from here (chart_colors), so a plot's background is the same grey as a list's in the dark theme.
+# The palettes' Window, Base (what fields and charts are drawn on) and Text, per theme: charts and picture panels
+# take theirs from here (chart_colors, window_color), so a plot's background is the same grey as a list's.
+WINDOW = {False: (246, 246, 247), True: (43, 45, 48)}
 BASE = {False: (255, 255, 255), True: (30, 31, 34)}
 TEXT = {False: (28, 28, 30), True: (223, 225, 229)}
 AMBER = (201, 138, 0)  # "unsure": the canvas's boxes and tags, the answer's warning; as text, AMBER_TEXT
@@ -29,9 +30,14 @@ def chart_colors(dark: bool) -> tuple[str, str]:
     return hex_color(BASE[dark]), hex_color(TEXT[dark])
 
 
+def window_color(dark: bool) -> str:
+    """The palette's Window colour: around a figure that sits on the page, not in a field."""
+    return hex_color(WINDOW[dark])
+
+
 def _dark_palette() -> QPalette:
     p = QPalette()
-    base, window, text = QColor(*BASE[True]), QColor(43, 45, 48), QColor(*TEXT[True])
+    base, window, text = QColor(*BASE[True]), QColor(*WINDOW[True]), QColor(*TEXT[True])
     for role, color in [
         (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
         (QPalette.AlternateBase, QColor(50, 52, 56)), (QPalette.ToolTipBase, window), (QPalette.ToolTipText, text),
@@ -72,7 +78,7 @@ def _field_palette(p: QPalette, dark: bool) -> QPalette:
 
 def _light_palette() -> QPalette:
     p = QPalette()
-    window, text = QColor(246, 246, 247), QColor(*TEXT[False])
+    window, text = QColor(*WINDOW[False]), QColor(*TEXT[False])
     for role, color in [
         (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, QColor(*BASE[False])),
         (QPalette.AlternateBase, QColor(240, 240, 242)), (QPalette.Text, text), (QPalette.Button, QColor(236, 236, 238)),

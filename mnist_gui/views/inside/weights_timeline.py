@@ -16,8 +16,6 @@ log = logging.getLogger(__name__)
 
 EMPTY = ("Train a model (Train tab): its first layer's weights appear here each epoch (an MLP's units over the 28×28 "
          "input, a CNN's filters).")
-
-
 SCRUB = "drag the slider to go back through the epochs."
 BEFORE_A_RUN = "train a model (Train tab) to watch them form, epoch by epoch."
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from mnist_gui.views.state import AppState
 from mnist_gui.views.threads import run_in_thread, start_worker
-from mnist_gui.views.train.monitor import TrainingMonitor
+from mnist_gui.views.train.monitor import TRAINING_FINISH, TrainingMonitor
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class JobControl(QObject):
 
     # --- the training worker ---------------------------------------------------------------------------------
     def start(self, job: Callable[..., Any], epochs: int, samples_per_epoch: int, on_done: Callable[[Any], None],
-              what: str, finishing: str = "testing the best checkpoint…") -> None:
+              what: str, finishing: str = TRAINING_FINISH) -> None:
         """``finishing``: what the job still does after its last batch (the progress line says it then)."""
         from mnist_gui.views.training_worker import TrainingWorker
 

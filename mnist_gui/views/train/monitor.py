@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # During a job one plot redraws per tick, in turn: each every 2 s. A redraw took 25-40 ms of the GUI thread
 # while TensorFlow loaded both cores (the longest event-loop blocks of a run), and its CPU is taken from TF.
 PLOT_INTERVAL_MS = 1000
+TRAINING_FINISH = "testing the best checkpoint…"  # a training run's work after its last batch
 
 
 def steady(widget: QWidget, sample: str = "") -> None:
@@ -212,7 +213,7 @@ class TrainingMonitor(QWidget):
         self.refresh_plots()
 
     # --- a job's progress -----------------------------------------------------------------------------------
-    def start(self, what: str, epochs: int, samples_per_epoch: int, finishing: str = "testing the best checkpoint…") -> None:
+    def start(self, what: str, epochs: int, samples_per_epoch: int, finishing: str = TRAINING_FINISH) -> None:
         """A job begins: ``what`` heads the result line; ``finishing`` is what it still does after its last batch."""
         self._finishing = finishing
         self.ensure_plots()
