@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -50,7 +51,7 @@ def atomic_write_with(target: str | os.PathLike[str], writer: Callable[[Path], N
         writer(tmp)
 
 
-def atomic_save_npz(target: str | os.PathLike[str], arrays: dict, meta: dict[str, str]) -> None:
+def atomic_save_npz(target: str | os.PathLike[str], arrays: dict[str, Any], meta: dict[str, str]) -> None:
     """A plain (never pickled) npz of ``arrays`` plus each ``meta`` string as ``meta_<key>``, written atomically."""
     import numpy as np
 

@@ -31,7 +31,7 @@ def ops_from_keras(model: object) -> list[LayerOp]:
             bias = w[1] if cfg["use_bias"] else np.zeros(w[0].shape[-1], np.float32)
             ops.append(LayerOp("dense", layer.name, act, kernel=w[0], bias=bias))
         elif kind == "BatchNormalization":
-            if prev is None or prev.kernel is None or prev.act != "linear" or cfg["axis"] not in (-1, [-1], 3, [3]):
+            if prev is None or prev.kernel is None or prev.bias is None or prev.act != "linear" or cfg["axis"] not in (-1, [-1], 3, [3]):
                 raise ModelError(f"layer {layer.name}: BatchNormalization must follow a linear Conv2D/Dense on the last axis")
             scale = np.asarray(layer.moving_variance, np.float64) + cfg["epsilon"]
             scale = (np.asarray(layer.gamma, np.float64) if cfg["scale"] else 1.0) / np.sqrt(scale)

@@ -149,7 +149,8 @@ class TrainingConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainingConfig:
         """Read ``to_dict`` output, and the records of earlier versions (optimizer and learning rate inside ``model``)."""
-        model = d.get("model") if isinstance(d.get("model"), dict) else {}
+        m = d.get("model")
+        model: dict[str, Any] = m if isinstance(m, dict) else {}
         kwargs = {k: v for k, v in d.items() if k in cls.__dataclass_fields__ and k not in ("model", "cnn")}
         for key in ("optimizer", "learning_rate"):
             if key not in kwargs and key in model:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import gzip
+import io
 import logging
 import math
 import os
@@ -16,7 +17,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -178,14 +178,17 @@ def read_npz(p: Path, required: tuple[str, ...], optional: tuple[str, ...] = ())
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise DataError(f"{p}: a single .npy array, not an npz archive of named arrays")
         with loaded as z:
-            if z.files and not any(n.endswith(".npy") for n in z.zip.namelist()):
+            zf = z.zip
+            if zf is None:  # only after closing; typed as optional
+                raise DataError(f"{p}: could not be read as a zip archive")
+            if z.files and not any(n.endswith(".npy") for n in zf.namelist()):
                 raise DataError(f"{p}: not an npz file (a zip archive holding {', '.join(z.files[:5])}, but no .npy arrays)")
             missing = [k for k in required if k not in z.files]
             if missing:
                 raise DataError(f"{p}: missing arrays {', '.join(missing)} (found: {', '.join(z.files) or 'none'})")
             wanted = [k for k in required + optional if k in z.files]
             for k in wanted:
-                member = _npy_member(z.zip, k, p)
+                member = _npy_member(zf, k, p)
                 if member.file_size > MAX_NPZ_ARRAY_BYTES:
                     raise DataError(f"{p}: array {k} would unpack to {member.file_size / 2**20:,.0f} MB; "
                                     f"refused (limit {MAX_NPZ_ARRAY_BYTES // 2**20} MB)")
@@ -265,7 +268,7 @@ def _idx_shape(dims: tuple[int, ...]) -> str:
     return " × ".join(f"{d:,}" for d in dims)
 
 
-def _idx_header(f: BinaryIO, path: Path) -> tuple[int, ...]:
+def _idx_header(f: io.BufferedIOBase, path: Path) -> tuple[int, ...]:
     """The dimensions declared by the IDX header at the start of ``f``."""
     magic = f.read(4)
     if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] != 0x08 or magic[3] not in (1, 3):

@@ -20,6 +20,9 @@ from mnist_gui.ml.explain import SIDE, Explainer, LayerInfo, register_explainer
 
 log = logging.getLogger(__name__)
 
+# per op, what the backward pass needs: its input shape and the ReLU mask or the pool's argmax (or None)
+_Saved = tuple[tuple[int, ...], np.ndarray | None]
+
 
 def _im2col(x: np.ndarray, kh: int, kw: int) -> np.ndarray:
     """``(n, h, w, c)`` → ``(n·oh·ow, kh·kw·c)`` patches of a 'valid', stride-1 convolution (one copy)."""
@@ -93,13 +96,13 @@ class CnnExplainer(Explainer):
         return [LayerInfo(j, name, kind, tuple(shape), params, act)
                 for j, (name, kind, shape, params, act) in enumerate(self._p.layers())]
 
-    def _run(self, x: np.ndarray, upto_op: int, keep: bool) -> tuple[list[np.ndarray], list[object]]:
+    def _run(self, x: np.ndarray, upto_op: int, keep: bool) -> tuple[list[np.ndarray], list[_Saved]]:
         """Forward through ops ``0..upto_op`` with logits (no softmax); per op its output and what the
         backward pass needs (ReLU mask, pool argmax, input shape)."""
         # float64 input stays float64 (the tests' finite differences); the app passes float32
-        h = np.asarray(x, dtype=np.float64 if np.asarray(x).dtype == np.float64 else np.float32).reshape(len(x), SIDE, SIDE, 1)
+        h: np.ndarray = np.asarray(x, dtype=np.float64 if np.asarray(x).dtype == np.float64 else np.float32).reshape(len(x), SIDE, SIDE, 1)
         outs: list[np.ndarray] = []
-        saved: list[object] = []
+        saved: list[_Saved] = []
         for op in self._ops[:upto_op + 1]:
             shape = h.shape
             if op.kind == "conv":

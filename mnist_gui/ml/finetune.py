@@ -163,9 +163,10 @@ def _finetune(base_model_path: str | Path, data: Mnist, tune_x: np.ndarray, tune
                      f"({cfg.mine_fraction:.1%} of each batch yours); {len(held_x)} of yours held out for measuring")
 
     def measure(when: str) -> tuple[float, float | None]:
-        mnist, mine = _accuracy(model, data.x_test, data.y_test), _accuracy(model, held_x, held_y)
+        mnist = _accuracy(model, data.x_test, data.y_test) or 0.0  # MNIST's test set is never empty
+        mine = _accuracy(model, held_x, held_y)
         reporter.message(f"{when}: MNIST test accuracy {mnist:.2%}" + (f", your held-out digits {mine:.2%}" if mine is not None else ""))
-        return mnist, mine  # type: ignore[return-value]  (MNIST's test set is never empty)
+        return mnist, mine
 
     mnist_before, mine_before = measure("Before")
 

@@ -186,7 +186,8 @@ def _segment_mask(mask: np.ndarray, pen: float | None, ref: float | None = None)
             pieces.append(_Piece(g, lo, hi, (gl, gt, gr, gb)))
             continue
         gm = np.isin(lab[gt:gb, gl:gr], g + 1)
-        todo, cuts = [(0, gr - gl, False)], []
+        todo: list[tuple[int, int, bool]] = [(0, gr - gl, False)]
+        cuts: list[tuple[int, int, bool, bool]] = []  # (from, to, split off, wide)
         while todo:  # cut at valleys, again in each part (three touching digits)
             c0, c1, was_split = todo.pop()
             sub = gm[:, c0:c1]

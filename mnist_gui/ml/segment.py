@@ -120,8 +120,8 @@ def _render(pts: list[np.ndarray], widths: np.ndarray, eraser: np.ndarray, order
     same width at once, so thousands of strokes cost a few numpy calls."""
     h, w = shape
     flat = np.zeros(h * w, bool)
-    order = np.array([i for i in order if len(pts[i]) and widths[i] > 0], dtype=np.int64)
-    for run in np.split(order, np.flatnonzero(eraser[order][1:] != eraser[order][:-1]) + 1) if order.size else []:
+    drawn = np.array([i for i in order if len(pts[i]) and widths[i] > 0], dtype=np.int64)
+    for run in np.split(drawn, np.flatnonzero(eraser[drawn][1:] != eraser[drawn][:-1]) + 1) if drawn.size else []:
         radius = np.round(widths[run] * scale) / 2  # half-pixel steps: few distinct disks
         for r in np.unique(radius):
             sel = run[radius == r]
@@ -228,7 +228,8 @@ def segment_strokes(strokes: Sequence[StrokeLike], size: tuple[float, float] = (
         fb = np.array([f[1] for f in found])
         found = [(np.concatenate([found[j][0] for j in js]), (*fb[js, :2].min(axis=0), *fb[js, 2:].max(axis=0)),
                   any(found[j][2] for j in js), any(found[j][3] for j in js)) for js in _join_parts(fb, float((fb[:, 3] - fb[:, 1]).max()), pen)]
-    return [DigitGroup(tuple(np.unique(m).tolist()), tuple(float(v) for v in b), sp, two) for m, b, sp, two in found]
+    return [DigitGroup(tuple(np.unique(m).tolist()), (float(b[0]), float(b[1]), float(b[2]), float(b[3])), sp, two)
+            for m, b, sp, two in found]
 
 
 def render_strokes(strokes: Sequence[StrokeLike], size: tuple[float, float] = (1.0, 1.0), height_px: int = RENDER_PX) -> np.ndarray:
