@@ -11,18 +11,17 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QButtonGroup, QGroupBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from mnist_gui.views import theme
-from mnist_gui.views.theme import hex_color, is_dark
+from mnist_gui.views.theme import AMBER as AMBER_RGB, AMBER_TEXT, hex_color, is_dark
 from mnist_gui.views.widgets import LOW_CONFIDENCE, ProbabilityBars
 
 log = logging.getLogger(__name__)
 
-AMBER = hex_color(theme.AMBER)  # the canvas's unsure boxes; text uses amber(dark), readable on either theme's buttons
+AMBER = hex_color(AMBER_RGB)  # the canvas's unsure boxes; text uses amber(dark), readable on either theme's buttons
 
 
 def amber(dark: bool) -> str:
     """The amber for text on the current theme (the canvas's #c98a00 is too faint on grey buttons)."""
-    return hex_color(theme.AMBER_TEXT[dark])
+    return hex_color(AMBER_TEXT[dark])
 
 
 def confident(conf: float) -> str:
