@@ -77,6 +77,15 @@ def test_blank_canvas_gives_no_prediction(qtbot, window):
     assert tab.digit_label.text() == "–"
 
 
+def test_a_dot_is_too_small_to_read_not_an_empty_canvas(qtbot, window):
+    tab = window.draw_tab
+    draw_polyline(tab.canvas, [(0.5, 0.5), (0.505, 0.505)], steps=2)
+    qtbot.waitUntil(lambda: "Too small" in tab.conf_label.text(), timeout=3000)
+    assert tab.last_probs is None and tab.digit_label.text() == "?"
+    tab.clear_btn.click()
+    qtbot.waitUntil(lambda: "Draw a digit" in tab.conf_label.text(), timeout=3000)
+
+
 def test_small_corner_digit_normalises_like_large_centred_one(qtbot, window):
     c = window.draw_tab.canvas
     big = [(0.3 + 0.4 * (x - 0.3) / 0.4, y) for x, y in SEVEN]

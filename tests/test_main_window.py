@@ -71,6 +71,21 @@ def test_open_log_folder_without_a_file_manager_says_where_the_logs_are(started_
     assert str(log_dir()) in started_window.last_error
 
 
+def test_about_while_tensorflow_is_still_importing(started_window, monkeypatch):
+    """F1 in the seconds the background import runs: the module is in sys.modules without its version yet."""
+    import sys
+    import types
+
+    shown = []
+    monkeypatch.setattr(menus.QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))  # partly initialised
+    menus.about(started_window)
+    assert len(shown) == 1 and "TensorFlow (still loading)" in shown[0] and "NumPy" in shown[0]
+    sys.modules["tensorflow"].__version__ = "9.9.9"
+    menus.about(started_window)
+    assert "TensorFlow 9.9.9" in shown[1]
+
+
 # --- File → Export model -------------------------------------------------------------------------------------
 
 KERAS, SAVED, TFLITE = (f.name_filter for f in EXPORT_FORMATS)

@@ -326,10 +326,13 @@ class DrawTab(QWidget):
             self._blank("Loading the model…")
             return
         digits = self.canvas.digit_inputs(raw)
-        if not digits:
-            self._blank("Draw a digit — or a number — to see what the network reads")
-            return
         bbox = bounding_box(raw)
+        if not digits:  # ink the segmenter dropped (a dot, a tiny digit) is not an empty canvas
+            if bbox is None:
+                self._blank("Draw a digit — or a number — to see what the network reads")
+            else:
+                self._blank("Too small to read — draw the digit larger", "?")
+            return
         if len(digits) == 1 and self.canvas.strokes and bbox is not None and \
                 max(bbox[1] - bbox[0], bbox[3] - bbox[2]) / RENDER_SIZE < MIN_INK_FRACTION:
             self._blank("Too small to read — draw the digit larger", "?")

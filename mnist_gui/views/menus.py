@@ -101,8 +101,9 @@ def about(w: QWidget) -> None:
 
     versions = [f"mnist-gui {__version__}", f"Python {platform.python_version()}", f"PySide6 {pyside_version}",
                 f"NumPy {np.__version__}"]
-    if "tensorflow" in sys.modules:  # only if already imported: About must not load it
-        versions.append(f"TensorFlow {sys.modules['tensorflow'].__version__}")
+    tf = sys.modules.get("tensorflow")  # only if already imported: About must not load it
+    if tf is not None:  # while the background import runs, the module is there without its version yet
+        versions.append(f"TensorFlow {getattr(tf, '__version__', None) or '(still loading)'}")
     QMessageBox.about(w, "About mnist-gui",
                       "<h3>mnist-gui</h3><p>Draw digits, browse MNIST and watch a Keras network learn.</p>"
                       f"<p>{'<br>'.join(versions)}</p>"
