@@ -327,14 +327,11 @@ class DrawTab(QWidget):
             return
         digits = self.canvas.digit_inputs(raw)
         bbox = bounding_box(raw)
-        if not digits:  # ink the segmenter dropped (a dot, a tiny digit) is not an empty canvas
-            if bbox is None:
-                self._blank("Draw a digit — or a number — to see what the network reads")
-            else:
-                self._blank("Too small to read — draw the digit larger", "?")
+        if not digits and bbox is None:
+            self._blank("Draw a digit — or a number — to see what the network reads")
             return
-        if len(digits) == 1 and self.canvas.strokes and bbox is not None and \
-                max(bbox[1] - bbox[0], bbox[3] - bbox[2]) / RENDER_SIZE < MIN_INK_FRACTION:
+        small = bbox is not None and max(bbox[1] - bbox[0], bbox[3] - bbox[2]) / RENDER_SIZE < MIN_INK_FRACTION
+        if not digits or (len(digits) == 1 and self.canvas.strokes and small):  # ink the segmenter dropped is too small too
             self._blank("Too small to read — draw the digit larger", "?")
             return
         x = np.stack([d.x for d in digits])
